@@ -1,0 +1,50 @@
+"""Package build for lkseg_nb (nbdev 2): every setting comes from settings.ini.
+
+The nbdev toolchain is pinned here because nbdev 2.4.14, the last 2.x release, installs broken
+against today's fastcore 2.x / execnb 0.3.x (see ../shared/reference/stack.md)."""
+from configparser import ConfigParser
+import setuptools, shlex
+
+config = ConfigParser(delimiters=['='])
+config.read('settings.ini', encoding='utf-8')
+cfg = config['DEFAULT']
+
+cfg_keys = 'version description keywords author author_email'.split()
+expected = cfg_keys + "lib_name user branch license status min_python audience language".split()
+for o in expected: assert o in cfg, f"missing expected setting: {o}"
+setup_cfg = {o: cfg[o] for o in cfg_keys}
+
+licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
+py_versions = '3.11 3.12'.split()
+
+requirements = shlex.split(cfg.get('requirements', ''))
+dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+lic = licenses[cfg['license']]
+min_python = cfg['min_python']
+lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
+
+setuptools.setup(
+    name=cfg['lib_name'],
+    license=lic[0],
+    classifiers=['Development Status :: ' + statuses[int(cfg['status'])],
+                 'Intended Audience :: ' + cfg['audience'].title(),
+                 'Natural Language :: ' + cfg['language'].title()]
+                + ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]]
+                + (['License :: ' + lic[1]] if lic[1] else []),
+    url=cfg['git_url'],
+    packages=setuptools.find_packages(include=['lkseg_nb', 'lkseg_nb.*']),
+    include_package_data=True,
+    package_data={'lkseg_nb': ['data/*.yaml', 'configs/*.yaml']},
+    install_requires=requirements,
+    extras_require={'dev': dev_requirements,
+                    'viz': ['open3d-cpu==0.20.0'],
+                    'cpu-spconv': ['spconv==2.3.8']},
+    dependency_links=cfg.get('dep_links', '').split(),
+    python_requires='>=' + cfg['min_python'],
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    zip_safe=False,
+    entry_points={'console_scripts': cfg.get('console_scripts', '').split(),
+                  'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d']},
+    **setup_cfg)

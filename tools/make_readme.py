@@ -1,0 +1,53 @@
+"""Generate README.md from nbs/index.ipynb without Quarto (which cannot be installed offline here).
+
+Pure mechanism, so a plain script: it reads the notebook with nbdev's own reader, drops `#| hide` cells and the
+directive lines, keeps the English tab of each `::: {.panel-tabset}` block (the README reads in one language and the
+docs site carries both), renders code cells as ```python blocks followed by their stored text outputs.
+`python tools/make_readme.py --check` exits 1 when README.md is out of date."""
+import re, sys
+from pathlib import Path
+from execnb.nbio import read_nb
+
+ROOT = Path(__file__).resolve().parents[1]
+LANG = 'English'
+
+def english_only(md: str) -> str:
+    out, i, lines = [], 0, md.split('\n')
+    while i < len(lines):
+        if lines[i].startswith(':::') and 'panel-tabset' in lines[i]:
+            j = i + 1; tabs = {}; cur = None
+            while j < len(lines) and not lines[j].startswith(':::'):
+                m = re.match(r'^## (.+)$', lines[j])
+                if m: cur = m.group(1).strip(); tabs[cur] = []
+                elif cur is not None: tabs[cur].append(lines[j])
+                j += 1
+            out += tabs.get(LANG, next(iter(tabs.values()), []))
+            i = j + 1
+        else: out.append(lines[i]); i += 1
+    return '\n'.join(out).strip()
+
+def render(nb_path=ROOT/'nbs'/'index.ipynb') -> str:
+    nb, parts = read_nb(nb_path), []
+    for c in nb.cells:
+        src = c.source
+        if c.cell_type == 'markdown':
+            parts.append(english_only(src))
+        elif c.cell_type == 'code':
+            if re.search(r'^#\|\s*hide', src, re.M): continue
+            code = '\n'.join(l for l in src.split('\n') if not l.startswith('#|')).strip()
+            if code: parts.append(f"```python\n{code}\n```")
+            outs = []
+            for o in c.get('outputs', []):
+                if o.get('output_type') == 'stream': outs.append(''.join(o.get('text', '')))
+                elif 'data' in o and 'text/plain' in o['data']: outs.append(''.join(o['data']['text/plain']))
+            if outs: parts.append("```\n" + '\n'.join(x.rstrip() for x in outs) + "\n```")
+    head = "<!-- generated from nbs/index.ipynb by tools/make_readme.py; do not edit -->\n"
+    return head + '\n\n'.join(p for p in parts if p) + '\n'
+
+if __name__ == '__main__':
+    text, out = render(), ROOT/'README.md'
+    if '--check' in sys.argv:
+        ok = out.exists() and out.read_text() == text
+        if not ok: print("README.md is out of date with nbs/index.ipynb: run python tools/make_readme.py")
+        sys.exit(0 if ok else 1)
+    out.write_text(text); print(f"wrote {out}")
