@@ -18,7 +18,7 @@ stamp="$VENV/.lkseg-installed$EXTRAS"
 if [ ! -f "$stamp" ] || [ "$ROOT/settings.ini" -nt "$stamp" ] || [ "$ROOT/setup.py" -nt "$stamp" ]; then
   echo "[env] installing ${LKSEG_TORCH:-torch==2.13.0} first, then lkseg_nb${EXTRAS}"
   $PIP install ${LKSEG_TORCH:-torch==2.13.0} 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -c 'import torch' || { echo "[env] torch failed to install"; exit 1; }
+  "$VENV/bin/python" -W ignore -c 'import torch' || { echo "[env] torch failed to install"; exit 1; }
   $PIP install -e "$ROOT$EXTRAS" 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -c 'import lkseg_nb' || { echo "[env] lkseg_nb failed to install"; exit 1; }
   if [ -n "${LKSEG_SPCONV:-}" ]; then $PIP install "$LKSEG_SPCONV" 2>&1 | grep -v '^WARNING: Location' || true; fi
