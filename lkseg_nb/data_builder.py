@@ -29,11 +29,15 @@ class PointSemKITTIMix(Dataset):
                  loader_config,  # mapping with the *_aug flags, d_point_num, SphereCrop, ShufflePoint
                  train: bool | None = None,  # dropout and mix only in training (default: reader split is 'train')
                  normals: bool = True,  # compute range-image normals (zeros otherwise)
+                 seed: int | None = None,  # base seed: sample i of epoch e uses the generator (seed, e, i); None = global RNG
+                 normal_cache: int = 64,  # scans whose sensor-frame normals are kept in memory (per worker)
                 ):
         lc = loader_config
         if lc.get('polarmix_aug', False):
             raise NotImplementedError("loader config key 'polarmix_aug': PolarMix is not implemented in lkseg_nb; set it to False")
         self.reader, self.normals = reader, normals
+        self.seed, self.epoch = seed, 0
+        self.normal_cache, self._normals = int(normal_cache), {}
         self.train = (reader.split == 'train') if train is None else bool(train)
         self.min_vs = [float(v) for v in dataset_params.get('min_volume_space', [-50, -50, -4])]
         self.max_vs = [float(v) for v in dataset_params.get('max_volume_space', [50, 50, 2])]
@@ -48,6 +52,20 @@ class PointSemKITTIMix(Dataset):
 
     def __len__(self): return len(self.reader)
 
+    def set_epoch(self, epoch: int):
+        "Select the augmentation stream of `epoch` (with `seed` set, sample i of epoch e is a pure function of (seed, e, i))."
+        self.epoch = int(epoch)
+
+    def _scan_normals(self, path: str, xyz: np.ndarray) -> np.ndarray:
+        "Sensor-frame normals of a scan (they depend only on the file), cached for `normal_cache` scans."
+        n = self._normals.get(path)
+        if n is None:
+            n = range_normals(np.where(np.isfinite(xyz), xyz, 0))
+            if self.normal_cache > 0:
+                if len(self._normals) >= self.normal_cache: self._normals.pop(next(iter(self._normals)))
+                self._normals[path] = n
+        return n
+
     def _single(self, i: int, rng: np.random.Generator, cut_scene: bool = False) -> dict:
         it = self.reader[i]
         xyz, lab = it['xyz'], it['labels'].astype(np.int64)
@@ -59,7 +77,7 @@ class PointSemKITTIMix(Dataset):
         inside = crop_mask(pts, self.min_vs, self.max_vs)  # re-crop: augmented points must stay in the grid
         idx, pts = idx[inside], pts[inside]
         if self.normals and len(idx):
-            nrm = transform_normals(range_normals(np.where(np.isfinite(xyz), xyz, 0))[idx], M)
+            nrm = transform_normals(self._scan_normals(it['path'], xyz)[idx], M)
         else: nrm = np.zeros((len(idx), 3), np.float32)
         return dict(xyz=pts, signal=it['signal'][idx], labels=lab[idx], normal=nrm, indices=idx.astype(np.int64),
                     origin_len=it['origin_len'], path=it['path'])
@@ -82,7 +100,8 @@ class PointSemKITTIMix(Dataset):
                     origin_len=s['origin_len'], path=s['path'])
 
     def __getitem__(self, i: int) -> dict:
-        return self.sample(i, np.random.default_rng(np.random.randint(0, 2**31 - 1)))
+        if self.seed is None: return self.sample(i, np.random.default_rng(np.random.randint(0, 2**31 - 1)))
+        return self.sample(i, np.random.default_rng([int(self.seed) % 2**63, self.epoch, int(i)]))
 
 # %% ../nbs/06_data_builder.ipynb #ec11f920
 def collate_fn(samples: list) -> dict:
@@ -142,7 +161,7 @@ def build(dataset_config,  # `configs['dataset_params']`
     tl = dataset_config.get('train_data_loader')
     if tl:
         reader = SemKITTIReader(tl['data_path'], tl.get('imageset', 'train'), lm)
-        ds = PointSemKITTIMix(reader, dataset_config, tl, train=True)
+        ds = PointSemKITTIMix(reader, dataset_config, tl, train=True, seed=int(train_hypers.get('seed', 0)))
         gbs = int(tl.get('batch_size', 1))
         if gbs < world:
             raise ValueError(f"train_data_loader.batch_size {gbs} (global) is smaller than world_size {world}")
@@ -151,11 +170,11 @@ def build(dataset_config,  # `configs['dataset_params']`
         train_sampler = DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=True,
                                            seed=int(train_hypers.get('seed', 0)) % (2**31))
         train_loader = DataLoader(ds, batch_size=gbs // world, sampler=train_sampler, num_workers=nw,
-                                  collate_fn=collate_fn, worker_init_fn=worker_init_fn, persistent_workers=nw > 0)
+                                  collate_fn=collate_fn, worker_init_fn=worker_init_fn)  # not persistent: set_epoch must reach the workers
     vl = dataset_config.get('val_data_loader')
     if vl:
         reader = SemKITTIReader(vl['data_path'], vl.get('imageset', 'val'), lm, num_vote=num_vote)
-        ds = PointSemKITTIMix(reader, dataset_config, vl, train=False)
+        ds = PointSemKITTIMix(reader, dataset_config, vl, train=False, seed=int(train_hypers.get('seed', 0)))
         if num_vote > 1 and not any(ds.aug.values()):
             warnings.warn(f"num_vote={num_vote} but val_data_loader enables no augmentation: the copies are identical")
         vbs = vl.get('batch_size')
