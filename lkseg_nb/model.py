@@ -29,7 +29,7 @@ def scatter_mean(src: torch.Tensor,  # [N, ...] values to average
     return out / cnt.view(-1, *([1] * (src.dim() - 1)))
 
 # %% ../nbs/08_model.ipynb #9e94fd6b
-_FEATURE_MODULES = (nn.BatchNorm1d, nn.LeakyReLU, nn.ReLU, nn.Linear, nn.Dropout, nn.Identity)
+_FEATURE_MODULES = (nn.modules.batchnorm._BatchNorm, nn.LeakyReLU, nn.ReLU, nn.Linear, nn.Dropout, nn.Identity)  # _BatchNorm: also SyncBatchNorm
 
 class SparseSequential(nn.Sequential):
     "`nn.Sequential` over a `SparseTensor`: sparse convs get the tensor, feature-wise modules (BN, activations) its features."

@@ -501,6 +501,11 @@ class SparseConvolution(nn.Module):
         return m
 
     def _forward_spconv(self, x:SparseTensor) -> SparseTensor:
+        if self.subm and self.kernel_size == (1, 1, 1):
+            # spconv 2.3 runs a 1x1 conv as `features @ weight.view(C_in, C_out)`, i.e. it reads our
+            # [C_out,1,1,1,C_in] weight transposed (wrong numbers, and no error when C_in == C_out): do the matmul here.
+            y = x.features @ self.weight.reshape(self.out_channels, self.in_channels).t()
+            return x.replace_feature(y if self.bias is None else y + self.bias)
         sp = patch_spconv()
         m = self._spconv_module().to(x.features.device)
         m.weight = self.weight  # same Parameter: gradients land on our weight
