@@ -1,0 +1,336 @@
+"""Build the documentation site offline: nbdev's own notebook processing, then a small pure-Python HTML renderer.
+
+Plain script (pure mechanism, not a notebook): Quarto cannot be installed on these machines, so `nbdev_docs` fails.
+This script
+1. runs nbdev's processing (`FilterDefaults`: show_doc executed, hidden cells removed, frontmatter, doc links) on
+   every notebook into `_proc/` -- one subprocess per notebook so a failing notebook cannot stop the others (its page
+   is then rendered without executed show_doc cells and carries a visible warning naming the error);
+2. renders each `_proc/*.ipynb` to `_docs/<output-file>.html` with Python-Markdown + Pygments, the sidebar read from
+   `_quarto.yml`, and the `::: {.panel-tabset group="lang"}` blocks turned into working tabs (choosing a language
+   once applies to every tabset of the page and is remembered in localStorage across pages).
+
+Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 22_viz.ipynb ...] [--force] [--strict]
+Needs: nbdev (dev requirement), markdown and pygments (already installed with tensorboard / ipython).
+"""
+from __future__ import annotations
+import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import markdown
+import yaml
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / 'nbs'
+LS_KEY = 'lkseg-tab-lang'
+
+# ----------------------------------------------------------------------------------------------------------------
+# 1. nbdev processing
+
+
+_PROC = r'''
+import sys, os
+from execnb.nbio import read_nb, write_nb
+from nbdev.processors import FilterDefaults, exec_show_docs
+src, dst, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+class NoExec(FilterDefaults):
+    def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
+os.environ['IN_TEST'] = '1'
+nb = read_nb(src)
+(FilterDefaults if mode == 'full' else NoExec)()(nb)
+write_nb(nb, dst)
+'''
+
+
+def process_notebook(nb: Path, proc_dir: Path, force: bool = False, timeout: int = 900) -> tuple:
+    "Process one notebook into `proc_dir`; returns (path, error message or '')."
+    dst = proc_dir / nb.name
+    if not force and dst.exists() and dst.stat().st_mtime >= nb.stat().st_mtime:
+        meta = json.loads(dst.read_text(encoding='utf-8')).get('metadata', {})
+        return dst, meta.get('lkseg_docs_error', '')
+    tmp = dst.with_name(f'.{dst.name}.tmp')
+
+    def run(mode):
+        return subprocess.run([sys.executable, '-c', _PROC, str(nb), str(tmp), mode], cwd=NBS, capture_output=True,
+                              text=True, timeout=timeout)
+    err = ''
+    try: p = run('full')
+    except subprocess.TimeoutExpired: p = None
+    if p is None or p.returncode:
+        tail = 'timed out' if p is None else (p.stderr.strip().splitlines() or ['?'])
+        err = tail if isinstance(tail, str) else next((l for l in reversed(tail) if l.startswith('Exception:')), tail[-1])
+        p = run('noexec')
+        if p.returncode: raise RuntimeError(f"{nb.name}: nbdev processing failed even without show_doc execution:\n{p.stderr[-3000:]}")
+    d = json.loads(tmp.read_text(encoding='utf-8'))
+    d.setdefault('metadata', {})['lkseg_docs_error'] = err
+    tmp.write_text(json.dumps(d, ensure_ascii=False), encoding='utf-8')
+    tmp.replace(dst)
+    return dst, err
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 2. rendering
+
+def read_sidebar(quarto_yml: Path) -> list:
+    "`[(section title or None, [notebook file names])]` in reading order from `_quarto.yml`'s sidebar."
+    q = yaml.safe_load(quarto_yml.read_text(encoding='utf-8'))
+    out = []
+    for item in q['website']['sidebar']['contents']:
+        if isinstance(item, str): out.append((None, [item]))
+        else: out.append((item['section'], list(item['contents'])))
+    return out
+
+
+def slug(s: str, sep: str = '-') -> str:
+    "Heading id as Quarto/Pandoc makes it (lower case, punctuation dropped except `_ - .`, spaces to '-')."
+    s = re.sub(r'<[^>]+>', '', s).strip().lower()
+    s = re.sub(r'[^\w\s.\-]', '', s)
+    return re.sub(r'\s+', '-', s)
+
+
+_TAB_RE = re.compile(r'^:::\s*\{\.panel-tabset([^}]*)\}\s*\n(.*?)^:::\s*$', re.S | re.M)
+
+
+def _md(text: str) -> str:
+    return markdown.markdown(text, extensions=['tables', 'fenced_code', 'toc', 'md_in_html'],
+                             extension_configs={'toc': {'slugify': lambda v, sep: slug(v)}})
+
+
+def render_markdown(src: str, fix_link) -> str:
+    "Markdown with Quarto tabsets -> HTML (tabs: one button per `## heading` inside the block)."
+    src = re.sub(r'\[([^\]]*)\]\(([^)\s]+)\)\{target="_blank"[^}]*\}', r'<a class="source-link" href="\2" target="_blank">\1</a>', src)
+    out, pos = [], 0
+    for m in _TAB_RE.finditer(src):
+        out.append(_md(src[pos:m.start()]))
+        group = re.search(r'group="([^"]+)"', m.group(1))
+        parts = re.split(r'^##\s+(.+?)\s*$', m.group(2), flags=re.M)
+        names, bodies = parts[1::2], parts[2::2]
+        g = html.escape(group.group(1) if group else '')
+        btns = ''.join(f'<button class="tab-btn{" active" if i == 0 else ""}" data-tab="{html.escape(n)}">{html.escape(n)}</button>'
+                       for i, n in enumerate(names))
+        panes = ''.join(f'<div class="tab-pane{" active" if i == 0 else ""}" data-tab="{html.escape(n)}">{_md(b)}</div>'
+                        for i, (n, b) in enumerate(zip(names, bodies)))
+        out.append(f'<div class="panel-tabset" data-group="{g}"><div class="tab-nav">{btns}</div>{panes}</div>')
+        pos = m.end()
+    out.append(_md(src[pos:]))
+    res = ''.join(out)
+    return re.sub(r'(href|src)="([^"]*)"', lambda m: f'{m.group(1)}="{fix_link(m.group(2))}"', res)
+
+
+_FMT = HtmlFormatter(cssclass='highlight')
+
+
+def _directives(src: str):
+    lines = src.splitlines(); d = {}
+    while lines and lines[0].startswith('#|'):
+        k, _, v = lines.pop(0)[2:].partition(':'); d[k.strip()] = v.strip()
+    return d, '\n'.join(lines)
+
+
+def _text(x): return ''.join(x) if isinstance(x, list) else str(x)
+
+
+def render_output(o: dict, fix_link) -> str:
+    t = o.get('output_type')
+    if t == 'stream': return f'<pre class="output stream">{html.escape(_text(o.get("text", "")))}</pre>'
+    if t == 'error': return f'<pre class="output error">{html.escape(o.get("ename", ""))}: {html.escape(o.get("evalue", ""))}</pre>'
+    data = o.get('data', {})
+    if 'image/png' in data: return f'<img class="output" alt="output image" src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
+    if 'image/svg+xml' in data: return f'<div class="output">{_text(data["image/svg+xml"])}</div>'
+    if 'text/html' in data: return f'<div class="output html">{_text(data["text/html"])}</div>'
+    if 'text/markdown' in data: return f'<div class="output md">{render_markdown(_text(data["text/markdown"]), fix_link)}</div>'
+    if 'text/plain' in data: return f'<pre class="output">{html.escape(_text(data["text/plain"]))}</pre>'
+    return ''
+
+
+def render_cells(nb: dict, fix_link) -> tuple:
+    "Body HTML and frontmatter dict of a processed notebook."
+    fm, parts = {}, []
+    for c in nb['cells']:
+        src = _text(c.get('source', ''))
+        if c['cell_type'] == 'raw' and src.startswith('---'):
+            fm = yaml.safe_load(src.strip().strip('-')) or {}; continue
+        if c['cell_type'] == 'markdown':
+            parts.append(f'<div class="cell md">{render_markdown(src, fix_link)}</div>'); continue
+        if c['cell_type'] != 'code': continue
+        d, code = _directives(src)
+        if d.get('include') == 'false': continue
+        h = ''
+        if d.get('echo') != 'false' and code.strip(): h += highlight(code, PythonLexer(), _FMT)
+        if d.get('output') != 'false': h += ''.join(render_output(o, fix_link) for o in c.get('outputs', []))
+        if h: parts.append(f'<div class="cell code">{h}</div>')
+    return ''.join(parts), fm
+
+
+CSS = """
+body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans CJK SC',sans-serif;color:#212529;line-height:1.5}
+header.navbar{background:#2780e3;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.5rem;align-items:center}
+header.navbar a{color:#fff;text-decoration:none;font-weight:600}
+.layout{display:flex;align-items:flex-start}
+nav.sidebar{width:250px;flex:none;padding:1rem;border-right:1px solid #dee2e6;font-size:.9rem;position:sticky;top:0;max-height:100vh;overflow:auto}
+nav.sidebar .section{font-weight:600;margin-top:.8rem}
+nav.sidebar ul{list-style:none;padding-left:.6rem;margin:.2rem 0}
+nav.sidebar a{text-decoration:none;color:#343a40}
+nav.sidebar a.current{color:#2780e3;font-weight:600}
+main{flex:1;min-width:0;padding:1rem 2rem;max-width:1000px}
+.subtitle{color:#6c757d;font-size:1.1rem}
+.highlight{background:#f8f9fa;border-radius:4px;padding:.1rem .6rem;overflow:auto}
+pre.output{background:#fff;border-left:3px solid #dee2e6;padding:.3rem .6rem;overflow:auto;font-size:.85rem}
+pre.output.error{border-color:#dc3545}
+img.output{max-width:100%}
+.panel-tabset{border:1px solid #dee2e6;border-radius:4px;margin:1rem 0}
+.tab-nav{display:flex;border-bottom:1px solid #dee2e6;background:#f8f9fa}
+.tab-btn{border:0;background:none;padding:.4rem 1rem;cursor:pointer;font-size:.95rem}
+.tab-btn.active{border-bottom:2px solid #2780e3;color:#2780e3;font-weight:600}
+.tab-pane{display:none;padding:.2rem 1rem}
+.tab-pane.active{display:block}
+.docs-warning{background:#fff3cd;border:1px solid #ffe69c;padding:.5rem 1rem;border-radius:4px}
+a.source-link{float:right;font-size:smaller}
+table{border-collapse:collapse}td,th{border:1px solid #dee2e6;padding:.2rem .5rem}
+"""
+
+JS = """
+(function(){
+  var KEY = '%s';
+  function pick(group, tab, save){
+    document.querySelectorAll('.panel-tabset[data-group="'+group+'"]').forEach(function(ts){
+      if(!ts.querySelector('.tab-btn[data-tab="'+tab+'"]')) return;
+      ts.querySelectorAll('.tab-btn').forEach(function(b){ b.classList.toggle('active', b.dataset.tab===tab); });
+      ts.querySelectorAll('.tab-pane').forEach(function(p){ p.classList.toggle('active', p.dataset.tab===tab); });
+    });
+    if(save){ try{ localStorage.setItem(KEY+':'+group, tab); }catch(e){} }
+    document.body.dataset['tab_'+group] = tab;
+  }
+  document.addEventListener('click', function(ev){
+    var b = ev.target.closest('.tab-btn'); if(!b) return;
+    var ts = b.closest('.panel-tabset'); var g = ts.dataset.group;
+    if(g){ pick(g, b.dataset.tab, true); }
+    else { ts.querySelectorAll('.tab-btn').forEach(function(x){x.classList.toggle('active', x===b);});
+           ts.querySelectorAll('.tab-pane').forEach(function(p){p.classList.toggle('active', p.dataset.tab===b.dataset.tab);}); }
+  });
+  document.addEventListener('DOMContentLoaded', function(){
+    var groups = {};
+    document.querySelectorAll('.panel-tabset[data-group]').forEach(function(t){ if(t.dataset.group) groups[t.dataset.group]=1; });
+    Object.keys(groups).forEach(function(g){
+      var saved = null; try{ saved = localStorage.getItem(KEY+':'+g); }catch(e){}
+      if(saved) pick(g, saved, false);
+    });
+  });
+})();
+""" % LS_KEY
+
+
+def page(title, subtitle, body, nav_html, site_title, warning=''):
+    warn = f'<div class="docs-warning">⚠ {html.escape(warning)}</div>' if warning else ''
+    sub = f'<div class="subtitle">{_md(str(subtitle))}</div>' if subtitle else ''
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} – {html.escape(site_title)}</title>
+<link rel="stylesheet" href="site.css"><link rel="stylesheet" href="pygments.css"><link rel="stylesheet" href="styles.css">
+<script src="tabs.js"></script></head>
+<body><header class="navbar"><a href="index.html">{html.escape(site_title)}</a><a href="index.html">Home</a></header>
+<div class="layout">{nav_html}<main><h1 class="title">{html.escape(title)}</h1>{sub}{warn}{body}</main></div>
+</body></html>
+"""
+
+
+def out_name(nb_name: str, fm: dict) -> str:
+    if fm.get('output-file'): return fm['output-file']
+    stem = Path(nb_name).stem
+    return re.sub(r'^\d+[a-z]?_', '', stem) + '.html'
+
+
+def build(out: Path, only=None, force=False, jobs=2) -> dict:
+    "Process and render the notebooks of `_quarto.yml`'s sidebar into `out`; returns a summary."
+    qy = ROOT / '_quarto.yml'
+    q = yaml.safe_load(qy.read_text(encoding='utf-8'))
+    site_title = q.get('website', {}).get('title', 'docs')
+    sidebar = read_sidebar(qy)
+    listed = [n for _, ns in sidebar for n in ns]
+    missing = [n for n in listed if not (NBS / n).exists()]
+    if missing:   # e.g. a stage still being written: say so, build the rest
+        print(f"WARNING: _quarto.yml lists notebooks missing from nbs/ (skipped): {missing}", file=sys.stderr)
+        sidebar = [(s, [n for n in ns if n not in missing]) for s, ns in sidebar]
+        listed = [n for n in listed if n not in missing]
+    if only:
+        bad = [n for n in only if n not in listed]
+        if bad: raise ValueError(f"--only {bad}: not in _quarto.yml's sidebar {listed}")
+        sidebar = [(s, [n for n in ns if n in only]) for s, ns in sidebar]
+        sidebar = [(s, ns) for s, ns in sidebar if ns]
+    nbs = [n for _, ns in sidebar for n in ns]
+    proc = ROOT / '_proc'; proc.mkdir(exist_ok=True)
+    with ThreadPoolExecutor(jobs) as ex:
+        results = dict(zip(nbs, ex.map(lambda n: process_notebook(NBS / n, proc, force), nbs)))
+    # names and frontmatter first (links and sidebar need every page's output file)
+    loaded = {n: json.loads(results[n][0].read_text(encoding='utf-8')) for n in nbs}
+    fms = {}
+    for n in nbs:
+        raw = next((c for c in loaded[n]['cells'] if c['cell_type'] == 'raw' and _text(c['source']).startswith('---')), None)
+        fms[n] = (yaml.safe_load(_text(raw['source']).strip().strip('-')) or {}) if raw else {}
+    names = {n: out_name(n, fms[n]) for n in nbs}
+    doc_prefix = None
+    try:
+        from configparser import ConfigParser
+        cp = ConfigParser(); cp.read(ROOT / 'settings.ini')
+        doc_prefix = cp['DEFAULT'].get('doc_host', '').rstrip('/') + '/' + cp['DEFAULT'].get('doc_baseurl', '/').strip('/')
+        doc_prefix = doc_prefix.rstrip('/') + '/'
+    except Exception: pass
+
+    def fix_link(u: str) -> str:
+        if doc_prefix and u.startswith(doc_prefix): u = u[len(doc_prefix):]
+        base, _, frag = u.partition('#')
+        if base.endswith('.ipynb') and '/' not in base and base in names: base = names[base]
+        return base + ('#' + frag if frag else '')
+
+    tmp = Path(tempfile.mkdtemp(prefix='.docs_', dir=out.parent if out.parent.exists() else None)); os.chmod(tmp, 0o755)
+    try:
+        (tmp / 'site.css').write_text(CSS, encoding='utf-8')
+        (tmp / 'pygments.css').write_text(_FMT.get_style_defs('.highlight'), encoding='utf-8')
+        (tmp / 'tabs.js').write_text(JS, encoding='utf-8')
+        st = NBS / 'styles.css'
+        (tmp / 'styles.css').write_text(st.read_text(encoding='utf-8') if st.exists() else '', encoding='utf-8')
+        summary = {'pages': [], 'warnings': {}, 'all_pages': sorted(set(names.values()) | {out_name(n, {}) for n in listed})}
+        for n in nbs:
+            body, fm = render_cells(loaded[n], fix_link)
+            nav = ['<nav class="sidebar">']
+            for sec, ns in sidebar:
+                if sec: nav.append(f'<div class="section">{html.escape(sec)}</div>')
+                nav.append('<ul>' + ''.join(
+                    f'<li><a href="{names[m]}"{" class=current" if m == n else ""}>{html.escape(str(fms[m].get("title", m)))}</a></li>'
+                    for m in ns) + '</ul>')
+            nav.append('</nav>')
+            err = results[n][1]
+            warning = f"API docs of this page were rendered without executing show_doc: {err}" if err else ''
+            if warning: summary['warnings'][n] = err
+            title = str(fm.get('title', n))
+            (tmp / names[n]).write_text(page(title, fm.get('description', ''), body, ''.join(nav), site_title, warning), encoding='utf-8')
+            summary['pages'].append(names[n])
+        if 'index.html' not in summary['pages'] and summary['pages']:
+            (tmp / 'index.html').write_text(f'<!DOCTYPE html><meta http-equiv="refresh" content="0; url={summary["pages"][0]}">'
+                                            f'<a href="{summary["pages"][0]}">{summary["pages"][0]}</a>', encoding='utf-8')
+        if out.exists(): shutil.rmtree(out)
+        tmp.replace(out)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return summary
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default=str(ROOT / '_docs'), help='output folder (replaced)')
+    ap.add_argument('--only', nargs='*', help='build only these notebooks (file names as in _quarto.yml)')
+    ap.add_argument('--force', action='store_true', help='re-process notebooks even when _proc/ is up to date')
+    ap.add_argument('--strict', action='store_true', help='exit 1 when a page could not execute its show_doc cells')
+    ap.add_argument('--jobs', type=int, default=2)
+    a = ap.parse_args(argv)
+    s = build(Path(a.out).resolve(), a.only, a.force, a.jobs)
+    print(f"{len(s['pages'])} pages -> {a.out}")
+    for n, e in s['warnings'].items(): print(f"WARNING {n}: show_doc not executed: {e}", file=sys.stderr)
+    return 1 if (a.strict and s['warnings']) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
