@@ -38,7 +38,6 @@ setuptools.setup(
     package_data={'lkseg_nb': ['data/*.yaml', 'configs/*.yaml']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements,
-                    'viz': ['open3d-cpu==0.20.0'],
                     'cpu-spconv': ['spconv==2.3.8']},
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],

@@ -14,6 +14,19 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 EXTRAS="${1:-}"
+# System libraries from Debian: Open3D needs libusb-1.0-0; the tests' headless views and browser check need
+# xvfb/xauth and chromium. Installed when missing and we may (root with apt-get); otherwise say what is missing.
+SYS_PKGS="libusb-1.0-0"
+[ "$EXTRAS" = "[dev]" ] && SYS_PKGS="$SYS_PKGS xvfb xauth chromium chromium-driver"
+missing=$(for p in $SYS_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[env] apt-get install" $missing
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) || echo "[env] warning: could not install $missing"
+  else
+    echo "[env] note: missing Debian packages:" $missing "(Open3D pictures fall back to matplotlib; browser tests skip)"
+  fi
+fi
 stamp="$VENV/.lkseg-installed$EXTRAS"
 if [ ! -f "$stamp" ] || [ "$ROOT/settings.ini" -nt "$stamp" ] || [ "$ROOT/setup.py" -nt "$stamp" ]; then
   echo "[env] installing ${LKSEG_TORCH:-torch==2.13.0} first, then lkseg_nb${EXTRAS}"
@@ -21,7 +34,10 @@ if [ ! -f "$stamp" ] || [ "$ROOT/settings.ini" -nt "$stamp" ] || [ "$ROOT/setup.
   "$VENV/bin/python" -W ignore -c 'import torch' || { echo "[env] torch failed to install"; exit 1; }
   $PIP install -e "$ROOT$EXTRAS" 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -c 'import lkseg_nb' || { echo "[env] lkseg_nb failed to install"; exit 1; }
-  if [ -n "${LKSEG_SPCONV:-}" ]; then $PIP install "$LKSEG_SPCONV" 2>&1 | grep -v '^WARNING: Location' || true; fi
+  if [ -n "${LKSEG_SPCONV:-}" ]; then   # a GPU spconv replaces the CPU wheel: never two spconv wheels at once
+    $PIP uninstall -y spconv >/dev/null 2>&1 || true
+    $PIP install "$LKSEG_SPCONV" 2>&1 | grep -v '^WARNING: Location' || true
+  fi
   touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
