@@ -6,4 +6,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh" "[dev]"
 cd "$ROOT"
-exec python -m pytest tests -n "${LKSEG_TEST_JOBS:-2}" -p no:cacheprovider -rs "$@"
+exec python -m pytest tests -n "${LKSEG_TEST_JOBS:-2}" --dist loadgroup -p no:cacheprovider -rs "$@"

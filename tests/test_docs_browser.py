@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.xdist_group('docs')   # one worker builds the module's site (scripts/test.sh: --dist loadgroup)
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ['index.ipynb', '19_plots.ipynb', '22_viz.ipynb']
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')

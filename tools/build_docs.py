@@ -13,7 +13,7 @@ Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 22_viz.ipynb
 Needs: nbdev (dev requirement), markdown and pygments (already installed with tensorboard / ipython).
 """
 from __future__ import annotations
-import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
+import argparse, html, json, os, re, shutil, subprocess, sys, tempfile, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,7 +51,7 @@ def process_notebook(nb: Path, proc_dir: Path, force: bool = False, timeout: int
     if not force and dst.exists() and dst.stat().st_mtime >= nb.stat().st_mtime:
         meta = json.loads(dst.read_text(encoding='utf-8')).get('metadata', {})
         return dst, meta.get('lkseg_docs_error', '')
-    tmp = dst.with_name(f'.{dst.name}.tmp')
+    tmp = dst.with_name(f'.{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp')   # unique: builds may run concurrently
 
     def run(mode):
         return subprocess.run([sys.executable, '-c', _PROC, str(nb), str(tmp), mode], cwd=NBS, capture_output=True,
