@@ -122,4 +122,4 @@ def main(argv=None):
     return {'miou': e['miou'], 'train_minutes': t_train / 60, 'run_dir': str(run), 'pictures': [str(q) for q in pics]}
 
 # %% ../nbs/20_main.ipynb #8ff0bc47
-if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # not when this notebook itself runs
+if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook itself runs
