@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SYNTH_CLASSES', 'RAW', 'THING_IDS', 'KINDS', 'GROUND_MATERIAL', 'SPLIT_SEQUENCES', 'MARKER', 'class_rgb', 'Sensor',
            'Primitive', 'intersect', 'StreetGround', 'Scene', 'raycast', 'WorldRules', 'random_scene', 'scan_rng',
-           'simulate_scan', 'plot_bev', 'class_counts', 'write_scan', 'read_scan', 'write_dataset', 'main']
+           'simulate_scan', 'plot_bev', 'class_counts', 'read_scan', 'write_dataset', 'main']
 
 # %% ../nbs/04_synth.ipynb #9249c9ef
 import argparse, builtins, json, os, shutil, tempfile, time
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
+from .data import write_scan, read_bin, read_label  # one SemanticKITTI writer/reader for the project
 
 # %% ../nbs/04_synth.ipynb #f8ac2626
 # Raw SemanticKITTI ids used by the simulator, with the official names and colours.
@@ -544,23 +545,12 @@ def _atomic_write(path:Path, data:bytes):
         if os.path.exists(tmp): os.unlink(tmp)
         raise
 
-def write_scan(root, seq:int, frame:int, points, labels=None):
-    "Write one scan in the SemanticKITTI layout under `root`; labels None = no .label file (test split)."
-    points = np.ascontiguousarray(points, np.float32)
-    if points.ndim != 2 or points.shape[1] != 4: raise ValueError(f"write_scan: points must be float32 [N,4], got shape {points.shape}")
-    seqdir = Path(root) / 'sequences' / f'{int(seq):02d}'
-    _atomic_write(seqdir / 'velodyne' / f'{int(frame):06d}.bin', points.tobytes())
-    if labels is not None:
-        labels = np.ascontiguousarray(labels, np.uint32)
-        if labels.shape != (len(points),): raise ValueError(f"write_scan: labels must be uint32 [{len(points)}], got shape {labels.shape}")
-        _atomic_write(seqdir / 'labels' / f'{int(frame):06d}.label', labels.tobytes())
-
 def read_scan(root, seq:int, frame:int):
-    "Read back one scan written by `write_scan`: (points float32 [N,4], labels uint32 [N] or None)."
+    "Read back one scan written by `write_scan` (`lkseg_nb.data`'s writer): (points float32 [N,4], labels uint32 [N] or None)."
     seqdir = Path(root) / 'sequences' / f'{int(seq):02d}'
-    pts = np.fromfile(seqdir / 'velodyne' / f'{int(frame):06d}.bin', np.float32).reshape(-1, 4)
+    pts = read_bin(seqdir / 'velodyne' / f'{int(frame):06d}.bin')
     lp = seqdir / 'labels' / f'{int(frame):06d}.label'
-    return pts, (np.fromfile(lp, np.uint32) if lp.exists() else None)
+    return pts, (read_label(lp, len(pts)) if lp.exists() else None)
 
 # %% ../nbs/04_synth.ipynb #d0a5519b
 def _check_out(out:Path, force:bool):

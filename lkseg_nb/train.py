@@ -4,14 +4,14 @@
 
 # %% ../nbs/16_train.ipynb #fbf09171
 from __future__ import annotations
-import argparse, contextlib, json, math, os, platform, shutil, subprocess, sys, time, warnings
+import argparse, json, os, platform, shutil, subprocess, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from omegaconf import OmegaConf
 from tqdm.auto import tqdm
-from .config import load_config, apply_overrides, to_yaml, ConfigError, repo_root, shared_path
+from .config import load_config, to_yaml, ConfigError, repo_root, shared_path
 from .seed import rank_seed, seed_everything
 from .labels import get_SemKITTI_label_name
 from . import data_builder, loss_builder, optim_builder
