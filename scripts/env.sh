@@ -15,16 +15,17 @@ fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 EXTRAS="${1:-}"
 # System libraries from Debian: Open3D needs libusb-1.0-0; the tests' headless views and browser check need
-# xvfb/xauth and chromium. Installed when missing and we may (root with apt-get); otherwise say what is missing.
+# xvfb/xauth, chromium + chromium-driver, and fonts-noto-cjk (without a CJK font the 中文 tabs render as empty boxes).
+# Installed when missing and we may (root with apt-get); otherwise say what is missing.
 SYS_PKGS="libusb-1.0-0"
-[ "$EXTRAS" = "[dev]" ] && SYS_PKGS="$SYS_PKGS xvfb xauth chromium chromium-driver"
+[ "$EXTRAS" = "[dev]" ] && SYS_PKGS="$SYS_PKGS xvfb xauth chromium chromium-driver fonts-noto-cjk"
 missing=$(for p in $SYS_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[env] apt-get install" $missing
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) || echo "[env] warning: could not install $missing"
   else
-    echo "[env] note: missing Debian packages:" $missing "(Open3D pictures fall back to matplotlib; browser tests skip)"
+    echo "[env] note: missing Debian packages:" $missing "(Open3D pictures fall back to matplotlib; browser tests skip; Chinese glyph test skips)"
   fi
 fi
 stamp="$VENV/.lkseg-installed$EXTRAS"

@@ -3,18 +3,21 @@
 Plain script (pure mechanism, not a notebook): Quarto cannot be installed on these machines, so `nbdev_docs` fails.
 This script
 1. runs nbdev's processing (`FilterDefaults`: show_doc executed, hidden cells removed, frontmatter, doc links) on
-   every notebook into `_proc/` -- one subprocess per notebook so a failing notebook cannot stop the others (its page
-   is then rendered without executed show_doc cells and carries a visible warning naming the error);
+   every notebook into `_proc/` -- one process per notebook (forked from a server that imported nbdev and torch once)
+   so a failing notebook cannot stop the others (its page is then rendered without executed show_doc cells and
+   carries a visible warning naming the error); a notebook is re-processed only when it changed;
 2. renders each `_proc/*.ipynb` to `_docs/<output-file>.html` with Python-Markdown + Pygments, the sidebar read from
    `_quarto.yml`, and the `::: {.panel-tabset group="lang"}` blocks turned into working tabs (choosing a language
-   once applies to every tabset of the page and is remembered in localStorage across pages).
+   once applies to every tabset of the page and is remembered in localStorage across pages);
+3. checks every internal link and `#anchor` of the pages (a browser check of the whole site is
+   tests/test_docs_browser.py).
 
-Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 22_viz.ipynb ...] [--force] [--strict]
+Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 22_viz.ipynb ...] [--force] [--strict] [--jobs 2]
 Needs: nbdev (dev requirement), markdown and pygments (already installed with tensorboard / ipython).
 """
 from __future__ import annotations
-import argparse, html, json, os, re, shutil, subprocess, sys, tempfile, threading
-from concurrent.futures import ThreadPoolExecutor
+import argparse, hashlib, html, html.parser, json, os, re, shutil, subprocess, sys, tempfile, threading, time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import markdown
@@ -29,46 +32,129 @@ LS_KEY = 'lkseg-tab-lang'
 
 # ----------------------------------------------------------------------------------------------------------------
 # 1. nbdev processing
+#
+# Where the time goes (measured on 2 CPU cores): nbdev's processing of a notebook itself takes about 1 s; starting a
+# fresh Python that imports nbdev (~2 s) and then torch/spconv through the notebook's import cells (~4 s) took the
+# rest, per notebook. So each notebook is processed in a process forked from a server that imported those heavy
+# modules once (multiprocessing's forkserver with preloaded modules): a fresh process per notebook as before
+# (a failing or crashing notebook cannot stop the others), without paying the imports 25 times.
+# A notebook is re-processed only when its content, the package's symbol index (doc links) or this code changed.
 
-
-_PROC = r'''
-import sys, os
-from execnb.nbio import read_nb, write_nb
-from nbdev.processors import FilterDefaults, exec_show_docs
-src, dst, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-class NoExec(FilterDefaults):
-    def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
-os.environ['IN_TEST'] = '1'
-nb = read_nb(src)
-(FilterDefaults if mode == 'full' else NoExec)()(nb)
-write_nb(nb, dst)
+_CHILD = r'''
+import os, sys, signal
+src, dst, mode, log, timeout = ARGS if 'ARGS' in globals() else sys.argv[1:6]
+os.chdir(os.path.dirname(src)); os.environ['IN_TEST'] = '1'
+sys.stdout.flush(); sys.stderr.flush()
+_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.dup2(_fd, 1); os.dup2(_fd, 2)   # show_doc chatter
+def _alarm(*a): raise TimeoutError(f"nbdev processing took longer than {timeout} s")
+signal.signal(signal.SIGALRM, _alarm); signal.alarm(int(timeout))
+try:
+    from execnb.nbio import read_nb, write_nb
+    from nbdev.processors import FilterDefaults, exec_show_docs
+    class NoExec(FilterDefaults):
+        def base_procs(self): return [p for p in super().base_procs() if p is not exec_show_docs]
+    nb = read_nb(src)
+    (FilterDefaults if mode == 'full' else NoExec)()(nb)
+    write_nb(nb, dst)
+except BaseException as e:   # re-raised as a plain exception: it crosses the process boundary pickled
+    def line(x): return f"{type(x).__name__}: " + (str(x).strip().splitlines() or [''])[0]
+    c = e.__cause__ or e.__context__
+    raise RuntimeError(line(e) + (f" ({line(c)})" if c is not None else '')) from None
+finally: signal.alarm(0)
 '''
+# imported once by the fork server (a module that fails to import is skipped by multiprocessing; '__main__' is this
+# script when run as one, so that its forked children need not run it again)
+PRELOAD = ['__main__', 'execnb.nbio', 'execnb.shell', 'nbdev.processors', 'nbdev.showdoc', 'IPython', 'numpy', 'torch',
+           'spconv.pytorch', 'yaml', 'tqdm']
 
 
-def process_notebook(nb: Path, proc_dir: Path, force: bool = False, timeout: int = 900) -> tuple:
-    "Process one notebook into `proc_dir`; returns (path, error message or '')."
-    dst = proc_dir / nb.name
-    if not force and dst.exists() and dst.stat().st_mtime >= nb.stat().st_mtime:
-        meta = json.loads(dst.read_text(encoding='utf-8')).get('metadata', {})
-        return dst, meta.get('lkseg_docs_error', '')
-    tmp = dst.with_name(f'.{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp')   # unique: builds may run concurrently
+def _pool(jobs: int):
+    "Process pool whose workers are forked (one per notebook) from a server that preloaded `PRELOAD`."
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    ctx = mp.get_context('forkserver'); ctx.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(jobs, mp_context=ctx, max_tasks_per_child=1)
 
-    def run(mode):
-        return subprocess.run([sys.executable, '-c', _PROC, str(nb), str(tmp), mode], cwd=NBS, capture_output=True,
-                              text=True, timeout=timeout)
-    err = ''
-    try: p = run('full')
-    except subprocess.TimeoutExpired: p = None
-    if p is None or p.returncode:
-        tail = 'timed out' if p is None else (p.stderr.strip().splitlines() or ['?'])
-        err = tail if isinstance(tail, str) else next((l for l in reversed(tail) if l.startswith('Exception:')), tail[-1])
-        p = run('noexec')
-        if p.returncode: raise RuntimeError(f"{nb.name}: nbdev processing failed even without show_doc execution:\n{p.stderr[-3000:]}")
-    d = json.loads(tmp.read_text(encoding='utf-8'))
-    d.setdefault('metadata', {})['lkseg_docs_error'] = err
-    tmp.write_text(json.dumps(d, ensure_ascii=False), encoding='utf-8')
-    tmp.replace(dst)
-    return dst, err
+
+def cache_key(nb: Path) -> str:
+    "What a processed notebook depends on: its content, the package's symbol index (doc links), nbdev, this code."
+    import nbdev
+    h = hashlib.sha256(nb.read_bytes())
+    idx = ROOT / _lib_name() / '_modidx.py'
+    h.update(idx.read_bytes() if idx.exists() else b'')
+    h.update(_CHILD.encode() + nbdev.__version__.encode())
+    return h.hexdigest()[:20]
+
+
+def _lib_name() -> str:
+    from configparser import ConfigParser
+    cp = ConfigParser(); cp.read(ROOT / 'settings.ini')
+    return cp['DEFAULT'].get('lib_path', cp['DEFAULT'].get('lib_name', 'lkseg_nb'))
+
+
+def process_notebook(nb: Path, proc_dir: Path, force: bool = False, timeout: int = 900, pool=None) -> tuple:
+    """Process one notebook into `proc_dir` (in a process of `pool`, else a fresh subprocess); returns
+    (path, error message or '', seconds spent, 0 when up to date)."""
+    dst, key = proc_dir / nb.name, cache_key(nb)
+    if not force and (meta := _cached_meta(dst, key)) is not None: return dst, meta.get('lkseg_docs_error', ''), 0.0
+    t0 = time.perf_counter()
+    tag = f'{os.getpid()}.{threading.get_ident()}'   # unique: builds may run concurrently
+    tmp, log = dst.with_name(f'.{dst.name}.{tag}.tmp'), dst.with_name(f'.{dst.name}.{tag}.log')
+
+    def run(mode) -> str:
+        "'' when it worked, else the error."
+        args = [str(nb), str(tmp), mode, str(log), str(timeout)]
+        if pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+            try:
+                pool.submit(exec, _CHILD, {'ARGS': args}).result(); return ''   # builtins.exec pickles by name
+            except BrokenProcessPool: pass        # the pool died (a crash): this notebook goes to a subprocess
+            except Exception as e: return str(e)
+        try: p = subprocess.run([sys.executable, '-c', _CHILD, *args], capture_output=True, text=True, timeout=timeout + 60)
+        except subprocess.TimeoutExpired: return 'timed out'
+        if not p.returncode: return ''
+        how = f'killed by signal {-p.returncode}' if p.returncode < 0 else f'exit status {p.returncode}'
+        lines = (log.read_text(encoding='utf-8', errors='replace') if log.exists() else '').strip().splitlines() or [how]
+        return next((l for l in reversed(lines) if l.startswith('RuntimeError: ')), lines[-1]).removeprefix('RuntimeError: ')
+    try:
+        err = run('full')
+        if err and (e2 := run('noexec')):
+            tail = log.read_text(encoding='utf-8', errors='replace')[-3000:] if log.exists() else ''
+            raise RuntimeError(f"{nb.name}: nbdev processing failed even without show_doc execution: {e2}\n{tail}")
+        d = json.loads(tmp.read_text(encoding='utf-8'))
+        d.setdefault('metadata', {}).update(lkseg_docs_error=err, lkseg_docs_key=key)
+        tmp.write_text(json.dumps(d, ensure_ascii=False), encoding='utf-8')
+        tmp.replace(dst)
+    finally:
+        for f in (tmp, log): f.unlink(missing_ok=True)
+    return dst, err, time.perf_counter() - t0
+
+
+def process_all(nbs: list, proc_dir: Path, force: bool = False, jobs: int = 2) -> dict:
+    "`{name: (path, error, seconds)}` for the notebooks of `nbs/` named in `nbs`, `jobs` at a time, with a progress bar."
+    from tqdm.auto import tqdm
+    stale = [n for n in nbs if force or not _up_to_date(NBS / n, proc_dir)]
+    res = {}
+    pool = _pool(jobs) if len(stale) > 1 else None
+    try:
+        with ThreadPoolExecutor(max(1, jobs)) as ex, tqdm(total=len(nbs), desc='nbdev processing', unit='nb',
+                                                          disable=None, leave=False) as bar:
+            futs = {ex.submit(process_notebook, NBS / n, proc_dir, force, pool=pool if n in stale else None): n for n in nbs}
+            for f in as_completed(futs):
+                res[futs[f]] = f.result(); bar.update(1); bar.set_postfix_str(futs[f])
+    finally:
+        if pool is not None: pool.shutdown(cancel_futures=True)
+    return {n: res[n] for n in nbs}
+
+
+def _cached_meta(dst: Path, key: str):
+    "Metadata of the processed notebook `dst` when it was made with cache key `key`, else None."
+    try: meta = json.loads(dst.read_text(encoding='utf-8')).get('metadata', {})
+    except (OSError, ValueError): return None
+    return meta if meta.get('lkseg_docs_key') == key else None
+
+
+def _up_to_date(nb: Path, proc_dir: Path) -> bool: return _cached_meta(proc_dir / nb.name, cache_key(nb)) is not None
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -244,7 +330,9 @@ def out_name(nb_name: str, fm: dict) -> str:
 
 
 def build(out: Path, only=None, force=False, jobs=2) -> dict:
-    "Process and render the notebooks of `_quarto.yml`'s sidebar into `out`; returns a summary."
+    """Process and render the notebooks of `_quarto.yml`'s sidebar into `out`; returns a summary: pages written,
+    pages whose show_doc could not run (`warnings`), internal links checked and broken, seconds per notebook."""
+    t0 = time.perf_counter()
     qy = ROOT / '_quarto.yml'
     q = yaml.safe_load(qy.read_text(encoding='utf-8'))
     site_title = q.get('website', {}).get('title', 'docs')
@@ -262,8 +350,9 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
         sidebar = [(s, ns) for s, ns in sidebar if ns]
     nbs = [n for _, ns in sidebar for n in ns]
     proc = ROOT / '_proc'; proc.mkdir(exist_ok=True)
-    with ThreadPoolExecutor(jobs) as ex:
-        results = dict(zip(nbs, ex.map(lambda n: process_notebook(NBS / n, proc, force), nbs)))
+    t1 = time.perf_counter()
+    results = process_all(nbs, proc, force, jobs)
+    t_proc = time.perf_counter() - t1
     # names and frontmatter first (links and sidebar need every page's output file)
     loaded = {n: json.loads(results[n][0].read_text(encoding='utf-8')) for n in nbs}
     fms = {}
@@ -292,7 +381,8 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
         (tmp / 'tabs.js').write_text(JS, encoding='utf-8')
         st = NBS / 'styles.css'
         (tmp / 'styles.css').write_text(st.read_text(encoding='utf-8') if st.exists() else '', encoding='utf-8')
-        summary = {'pages': [], 'warnings': {}, 'all_pages': sorted(set(names.values()) | {out_name(n, {}) for n in listed})}
+        summary = {'pages': [], 'warnings': {}, 'all_pages': sorted(set(names.values()) | {out_name(n, {}) for n in listed}),
+                   'timings': {n: round(results[n][2], 2) for n in nbs}, 'process_seconds': round(t_proc, 1)}
         for n in nbs:
             body, fm = render_cells(loaded[n], fix_link)
             nav = ['<nav class="sidebar">']
@@ -311,11 +401,61 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
         if 'index.html' not in summary['pages'] and summary['pages']:
             (tmp / 'index.html').write_text(f'<!DOCTYPE html><meta http-equiv="refresh" content="0; url={summary["pages"][0]}">'
                                             f'<a href="{summary["pages"][0]}">{summary["pages"][0]}</a>', encoding='utf-8')
-        if out.exists(): shutil.rmtree(out)
-        tmp.replace(out)
+        summary['links'], summary['broken_links'] = check_links(tmp, set(summary['all_pages']) - set(summary['pages']))
+        _swap_in(tmp, out)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    summary['seconds'] = round(time.perf_counter() - t0, 1)
     return summary
+
+
+def _swap_in(new: Path, out: Path, tries: int = 5):
+    "Replace the folder `out` by `new` (a concurrent build may swap its own in between: retry)."
+    for i in range(tries):
+        if out.exists():
+            old = out.with_name(f'.{out.name}.old.{os.getpid()}.{i}')
+            try: out.rename(old)
+            except FileNotFoundError: pass
+            else: shutil.rmtree(old, ignore_errors=True)
+        try: new.rename(out); return
+        except OSError:
+            if i == tries - 1: raise
+
+
+class _Links(html.parser.HTMLParser):
+    "Links (`href`/`src`) and element ids of one HTML page."
+    def __init__(self):
+        super().__init__(); self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get('id'): self.ids.add(a['id'])
+        for k in ('href', 'src'):
+            if a.get(k): self.links.append(a[k])
+
+
+def page_links(f: Path) -> _Links:
+    "Parse one page of the site for its links and ids."
+    p = _Links(); p.feed(f.read_text(encoding='utf-8')); return p
+
+
+def check_links(site: Path, unbuilt=frozenset()) -> tuple:
+    """Check every internal link of the HTML pages in `site`: its file exists and its `#anchor` is an id of the
+    target page. Links to pages in `unbuilt` (a partial build) are not checked. Returns (number of internal links
+    checked, ["page: link (why)", ...])."""
+    parsed = {f.name: page_links(f) for f in sorted(site.glob('*.html'))}
+    n, broken = 0, []
+    for name, p in parsed.items():
+        for u in p.links:
+            if re.match(r'^([a-z][a-z0-9+.-]*:|//)', u, re.I): continue   # http:, data:, mailto:, ...
+            base, _, frag = u.partition('#')
+            target = base or name
+            if target in unbuilt: continue
+            n += 1
+            if not (site / target).exists(): broken.append(f"{name}: {u} (no such file)")
+            elif frag and target.endswith('.html') and frag not in parsed[target].ids:
+                broken.append(f"{name}: {u} (no id {frag!r} in {target})")
+    return n, broken
 
 
 def main(argv=None):
@@ -323,13 +463,18 @@ def main(argv=None):
     ap.add_argument('--out', default=str(ROOT / '_docs'), help='output folder (replaced)')
     ap.add_argument('--only', nargs='*', help='build only these notebooks (file names as in _quarto.yml)')
     ap.add_argument('--force', action='store_true', help='re-process notebooks even when _proc/ is up to date')
-    ap.add_argument('--strict', action='store_true', help='exit 1 when a page could not execute its show_doc cells')
-    ap.add_argument('--jobs', type=int, default=2)
+    ap.add_argument('--strict', action='store_true', help='exit 1 when a page could not execute its show_doc cells or a link is broken')
+    ap.add_argument('--jobs', type=int, default=2, help='notebooks processed at a time')
     a = ap.parse_args(argv)
     s = build(Path(a.out).resolve(), a.only, a.force, a.jobs)
-    print(f"{len(s['pages'])} pages -> {a.out}")
+    done = {n: t for n, t in s['timings'].items() if t}
+    slow = ', '.join(f'{n} {t:.1f}s' for n, t in sorted(done.items(), key=lambda x: -x[1])[:3])
+    print(f"{len(s['pages'])} pages -> {a.out} in {s['seconds']} s (nbdev processing {s['process_seconds']} s: "
+          f"{len(done)} notebooks re-processed, {len(s['timings']) - len(done)} up to date{'; slowest ' + slow if slow else ''}); "
+          f"{s['links']} internal links checked, {len(s['broken_links'])} broken")
     for n, e in s['warnings'].items(): print(f"WARNING {n}: show_doc not executed: {e}", file=sys.stderr)
-    return 1 if (a.strict and s['warnings']) else 0
+    for b in s['broken_links']: print(f"WARNING broken link: {b}", file=sys.stderr)
+    return 1 if (a.strict and (s['warnings'] or s['broken_links'])) else 0
 
 
 if __name__ == '__main__':
