@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_sparse.ipynb #1aac53e4
 from __future__ import annotations
-import contextlib, functools, math, os, statistics, time
+import contextlib, ctypes, functools, hashlib, math, os, platform, shutil, statistics, subprocess, tempfile, time, warnings
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -14,10 +15,10 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_BACKEND', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'build_subm_map', 'conv_out_shape',
-           'build_conv_map', 'SparseConvFunction', 'patch_spconv', 'SparseConvolution', 'SubMConv3d', 'SparseConv3d',
-           'SparseInverseConv3d', 'dense_reference', 'compare_with_dense', 'spconv_available', 'scan_voxels',
-           'benchmark_subm']
+__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'build_subm_map', 'conv_out_shape',
+           'build_conv_map', 'native_kernels', 'SparseConvFunction', 'patch_spconv', 'SparseConvolution', 'SubMConv3d',
+           'SparseConv3d', 'SparseInverseConv3d', 'dense_reference', 'compare_with_dense', 'spconv_available',
+           'scan_voxels', 'benchmark_subm']
 
 # %% ../nbs/07_sparse.ipynb #c31d5f3d
 def _triple(v, name:str) -> tuple:
@@ -269,14 +270,151 @@ def _check_float32(x:Tensor, w:Tensor):
         raise TypeError(f"sparse conv on CPU: only float32 is supported, got features {x.dtype} and weight {w.dtype} "
                         "(cast with .float())")
 
+# %% ../nbs/07_sparse.ipynb #066c58bc
+_NATIVE_SRC = r"""/* lkseg_nb native CPU kernels for sparse convolution over a kernel map (pairs grouped by kernel offset).
+   Single-threaded; the caller splits offsets over threads. float32, row-major, contiguous. */
+#include <stdint.h>
+#include <string.h>
+typedef float v8 __attribute__((vector_size(32)));
+static inline v8 ld(const float* p) { v8 v; memcpy(&v, p, 32); return v; }
+static inline void st(float* p, v8 v) { memcpy(p, &v, 32); }
+static inline v8 bc(float s) { return (v8){s, s, s, s, s, s, s, s}; }
+
+/* out[dst[p]] += x[src[p]] @ w[k] for k in [k0, k1), p in [starts[k], starts[k+1]); x [*, ci], w [K, ci, NV*8]. */
+#define MM(NV) { const int64_t co = NV * 8; \
+  for (int64_t k = k0; k < k1; ++k) { const float* W = w + k * ci * co; \
+    for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { \
+      const float* xr = x + src[p] * ci; float* o = out + dst[p] * co; v8 a[NV], b[NV]; int64_t c = 0; \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] = ld(o + 8 * j); b[j] = bc(0.f); } \
+      for (; c + 1 < ci; c += 2) { const v8 v0 = bc(xr[c]), v1 = bc(xr[c + 1]); const float* wr = W + c * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] += v0 * ld(wr + 8 * j); b[j] += v1 * ld(wr + co + 8 * j); } } \
+      for (; c < ci; ++c) { const v8 v0 = bc(xr[c]); const float* wr = W + c * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += v0 * ld(wr + 8 * j); } \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(o + 8 * j, a[j] + b[j]); } } return 0; }
+int lk_pairs_mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
+                int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
+  switch (co) { case 8: MM(1) case 16: MM(2) case 24: MM(3) case 32: MM(4) case 40: MM(5) case 48: MM(6) case 56: MM(7) case 64: MM(8) }
+  return 1;  /* unsupported width: caller falls back */
+}
+
+/* gw[k] += x[in[p]]^T go[out[p]] for k in [k0, k1); gw [K, ci, NV*8]. Rows of gw in blocks of CB held in registers. */
+#define GW(NV, CB) { const int64_t co = NV * 8; \
+  for (int64_t k = k0; k < k1; ++k) { float* g = gw + k * ci * co; int64_t c0 = 0; \
+    for (; c0 + CB <= ci; c0 += CB) { v8 a[CB][NV]; \
+      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] = ld(g + (c0 + r) * co + 8 * j); \
+      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const float* xr = x + in_idx[p] * ci + c0; const float* gr = go + out_idx[p] * co; \
+        v8 gv[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) gv[j] = ld(gr + 8 * j); \
+        _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) { const v8 xv = bc(xr[r]); \
+          _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] += xv * gv[j]; } } \
+      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + (c0 + r) * co + 8 * j, a[r][j]); } \
+    for (; c0 < ci; ++c0) { v8 a[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] = ld(g + c0 * co + 8 * j); \
+      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const v8 xv = bc(x[in_idx[p] * ci + c0]); const float* gr = go + out_idx[p] * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += xv * ld(gr + 8 * j); } \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + c0 * co + 8 * j, a[j]); } } return 0; }
+int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const int64_t* out_idx, const int64_t* starts,
+                   int64_t k0, int64_t k1, int64_t ci, int64_t co, float* gw) {
+  switch (co) { case 8: GW(1, 8) case 16: GW(2, 5) case 24: GW(3, 3) case 32: GW(4, 2) case 40: GW(5, 2) case 48: GW(6, 1) case 56: GW(7, 1) case 64: GW(8, 1) }
+  return 1;
+}
+"""
+
+CPU_KERNEL = 'auto'  # CPU sparse-conv kernels: 'auto' (native where supported, else torch), 'native' or 'torch'
+_NATIVE = {}
+
+def _cpu_flags() -> str:
+    "The CPU feature line of /proc/cpuinfo (part of the native build's cache key), or the machine name."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith(('flags', 'Features')): return line
+    except OSError: pass
+    return platform.machine()
+
+def _build_native(cache_dir:Path) -> Path:
+    "Compile `_NATIVE_SRC` into `cache_dir` (atomic rename) unless a build for this source, compiler and CPU exists."
+    cc = os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
+    if cc is None: raise RuntimeError("no C compiler found (set $CC or install gcc)")
+    key = hashlib.sha256('\0'.join([_NATIVE_SRC, cc, _cpu_flags(), platform.machine()]).encode()).hexdigest()[:16]
+    so = cache_dir/f'lkseg_pairs-{key}.so'
+    if so.exists(): return so
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir) as d:
+        src, tmp = Path(d)/'pairs.c', Path(d)/'pairs.so'
+        src.write_text(_NATIVE_SRC)
+        errs = []
+        for arch in (['-march=native'], []):  # some compilers/CPUs reject -march=native: retry portable
+            p = subprocess.run([cc, '-O3', *arch, '-shared', '-fPIC', '-o', str(tmp), str(src)], capture_output=True, text=True)
+            if p.returncode == 0: break
+            errs.append(p.stderr.strip()[-500:])
+        else: raise RuntimeError(f"{cc} failed: {errs[-1]}")
+        os.replace(tmp, so)
+    return so
+
+def native_kernels():
+    "The native CPU sparse-conv kernels (a `ctypes` library), built on first use; None when off (`LKSEG_NATIVE=0`) or unbuildable."
+    if os.environ.get('LKSEG_NATIVE', '1') == '0': return None
+    if 'lib' not in _NATIVE:
+        _NATIVE['lib'] = None
+        try:
+            so = _build_native(Path(os.environ.get('LKSEG_CACHE') or Path.home()/'.cache'/'lkseg_nb'))
+            lib = ctypes.CDLL(str(so))   # CDLL: the GIL is released during calls
+            V, I = ctypes.c_void_p, ctypes.c_int64
+            for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad):
+                f.argtypes, f.restype = [V, V, V, V, V, I, I, I, I, V], ctypes.c_int
+            _NATIVE['lib'], _NATIVE['path'] = lib, so
+        except Exception as e:
+            warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
+    return _NATIVE['lib']
+
+def _use_native(x:Tensor, co:int, limit:int=64) -> bool:
+    "Whether a CPU product with `co` output columns runs on the native kernel (see `CPU_KERNEL`)."
+    if CPU_KERNEL == 'torch' or x.is_cuda or x.dtype != torch.float32 or co % 8 or co > limit: return False
+    return native_kernels() is not None
+
+def _ptr(t:Tensor) -> ctypes.c_void_p: return ctypes.c_void_p(t.data_ptr())
+
+def _native_pairs_mm(x:Tensor, w:Tensor, src:Tensor, dst:Tensor, km:KernelMap, n_rows:int, n_threads:Optional[int]=None) -> Tensor:
+    "out[dst_k] += x[src_k] @ w[k] over all offsets on the native kernel; `w` [K, C_in, C_out] contiguous."
+    lib, st = native_kernels(), km.starts_tensor()
+    x, w, src, dst = x.contiguous(), w.contiguous(), src.contiguous(), dst.contiguous()
+    def work(ks):
+        out = x.new_zeros(n_rows, w.shape[2])
+        if ks and lib.lk_pairs_mm(_ptr(x), _ptr(w), _ptr(src), _ptr(dst), _ptr(st), ks[0], ks[-1] + 1,
+                                  x.shape[1], w.shape[2], _ptr(out)): raise RuntimeError(f"native kernel: unsupported width {w.shape[2]}")
+        return out
+    outs = _run_offset_groups(work, km.counts, n_threads)
+    out = outs[0]
+    for o in outs[1:]: out += o
+    return out
+
+def _native_wgrad(x:Tensor, go:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
+    "gw[k] = x[in_idx_k]^T @ go[out_idx_k] on the native kernel; each worker writes its own offsets' slices."
+    lib, st = native_kernels(), km.starts_tensor()
+    x, go = x.contiguous(), go.contiguous()
+    gw = x.new_zeros(len(km.counts), x.shape[1], go.shape[1])
+    ii, oo = km.in_idx.contiguous(), km.out_idx.contiguous()
+    def work(ks):
+        if ks and lib.lk_pairs_wgrad(_ptr(x), _ptr(go), _ptr(ii), _ptr(oo), _ptr(st), ks[0], ks[-1] + 1,
+                                     x.shape[1], go.shape[1], _ptr(gw)): raise RuntimeError(f"native kernel: unsupported width {go.shape[1]}")
+    _run_offset_groups(work, km.counts, n_threads)
+    return gw
+
+
 # %% ../nbs/07_sparse.ipynb #a4cb5ee4
 def _starts(counts:list) -> list:
     s = [0]
     for c in counts: s.append(s[-1] + c)
     return s
 
+def _starts_tensor(self:KernelMap) -> Tensor:
+    "int64 [K+1] start of each offset's pairs (cached on the map)."
+    st = getattr(self, '_starts_t', None)
+    if st is None: st = self._starts_t = torch.tensor(_starts(self.counts), dtype=torch.int64)
+    return st
+KernelMap.starts_tensor = _starts_tensor
+
 def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
     "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k; `w` is [K, C_in, C_out]."
+    if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km.in_idx, km.out_idx, km, km.n_out, n_threads)
     st, c = _starts(km.counts), len(km.counts) // 2
     def work(ks):
         out = x.new_zeros(km.n_out, w.shape[2])
@@ -294,7 +432,15 @@ def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None) ->
 def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, need_w:bool=True,
               n_threads:Optional[int]=None) -> tuple:
     "Input grad (transposed weights, swapped pairs) and weight grad (per offset x[in]^T @ go[out]), `w` [K, C_in, C_out]."
-    gw = torch.zeros_like(w) if need_w else None
+    gx = gw = None
+    if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
+        gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads)
+        need_x = False
+    if need_w and _use_native(x, w.shape[2], limit=32):   # wider: torch's GEMM form measured faster
+        gw = _native_wgrad(x, go, km, n_threads)
+        need_w = False
+    if not (need_x or need_w): return gx, gw
+    if need_w: gw = torch.zeros_like(w)
     st, c = _starts(km.counts), len(km.counts) // 2
     def work(ks):
         gx = torch.zeros_like(x) if need_x else None
@@ -311,10 +457,11 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
                 if need_w: torch.mm(x.index_select(0, ii).t(), g, out=gw[k])  # each offset's slice: one writer
         return gx
     gxs = _run_offset_groups(work, km.counts, n_threads)
-    gx = gxs[0]
     if need_x:
+        gx = gxs[0]
         for g in gxs[1:]: gx += g
     return gx, gw
+
 
 # %% ../nbs/07_sparse.ipynb #b2b69096
 class SparseConvFunction(torch.autograd.Function):
