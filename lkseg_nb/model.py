@@ -99,8 +99,11 @@ class point_encoder(nn.Module):
                    scale: int = 2,  # pooling factor
                   ):
         "Scatter-mean `p_fea` into voxels `scale` times coarser; returns (pooled features, voxel→coarse index)."
-        key = torch.cat([coors[:, :1], coors[:, 1:] // scale], 1)
-        inv = torch.unique(key, return_inverse=True, dim=0)[1]
+        key = torch.cat([coors[:, :1], coors[:, 1:] // scale], 1).long()
+        key = key - key.min(0).values                     # non-negative digits of a mixed-radix int64 key:
+        span = key.max(0).values + 1                      # same order as lexicographic rows, so the same inverse as
+        flat = ((key[:, 0] * span[1] + key[:, 1]) * span[2] + key[:, 2]) * span[3] + key[:, 3]
+        inv = torch.unique(flat, return_inverse=True)[1]  # torch.unique(dim=0), without its per-row compare loop
         return scatter_mean(p_fea, inv), inv
 
     def forward(self, features: torch.Tensor,  # [M,C] features on the current voxels
