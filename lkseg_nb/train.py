@@ -104,6 +104,7 @@ class Training:
         self.clip = float(tp.get('grad_clip_norm_amp', 0.1) if self.amp else tp.get('grad_clip_norm', 0.25))
         self.epoch = self.step = self.batch_in_epoch = 0
         self.best_miou = -1.0
+        self.last_eval_step = -1
         self.writer = None
 
     def log(self, *a):
@@ -250,12 +251,13 @@ def _fit(self: Training, stop_after_steps: int | None = None):
         if self.scheduler is not None and self.step_unit == 'epoch': self.scheduler.step()
         self.save('last')
     bar.close()
-    self.evaluate(final=True)
+    if self.last_eval_step != self.step: self.evaluate(final=True)   # not twice when the last step was just validated
     return self
 
 def _evaluate(self: Training, final: bool = False) -> float:
     "Validate, log per-class IoU and mIoU, keep `best.pt` and `last.pt`."
     if self.val_loader is None: self.save('last'); return float('nan')
+    self.last_eval_step = self.step
     nc = self.configs['model_params'].num_classes
     cm = validate(self.model, self.val_loader, self.device, nc, show=self.main)
     iou = per_class_iou(cm)
