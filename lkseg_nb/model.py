@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .sparse import SparseTensor, SubMConv3d
-from .transforms import voxelize
+from .transforms import voxelize, point_input
 
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'scatter_mean', 'SparseSequential', 'SparseBasicBlock', 'point_encoder', 'SPVBlock',
@@ -174,13 +174,9 @@ class voxel_3d_generator(nn.Module):
             nn.Linear(out_channels, out_channels))
 
     def prepare_input(self, points, grid_ind, inv, normal=None) -> torch.Tensor:
-        "The per-point input: points[:, :4], offset to voxel mean, offset to voxel lower corner (, normal)."
-        xyz = points[:, :3]
-        nor_pc = xyz - scatter_mean(xyz, inv)[inv]
-        interval = (self.hi - self.lo) / torch.tensor(self.spatial_shape, dtype=xyz.dtype, device=xyz.device)
-        corner_to_point = xyz - (grid_ind.to(xyz.dtype) * interval + self.lo)
-        parts = [points[:, :4], nor_pc, corner_to_point] + ([normal] if self.in_channels == 13 else [])
-        return torch.cat(parts, 1)
+        "The per-point input: points[:, :4], offset to voxel mean, offset to voxel lower corner (, normal): `point_input`."
+        grid = torch.tensor(self.spatial_shape, device=points.device)
+        return point_input(points, grid_ind, inv, self.lo, self.hi, grid, normal if self.in_channels == 13 else None)
 
     def forward(self, batch: dict) -> SparseTensor:
         "The first sparse tensor: stem features averaged over the scale-1 voxels of the voxelized `batch`."

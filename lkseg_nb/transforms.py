@@ -10,7 +10,7 @@ import torch
 
 # %% auto #0
 __all__ = ['crop_mask', 'dropout_index', 'rotation_z', 'augment_xyz', 'transform_normals', 'sphere_crop_index', 'shuffle_index',
-           'range_projection', 'range_normals', 'grid_size', 'voxelize', 'point_features']
+           'range_projection', 'range_normals', 'grid_size', 'voxelize', 'point_input', 'point_features']
 
 # %% ../nbs/05_transforms.ipynb #8c3a4c6a
 def crop_mask(xyz: np.ndarray,  # [N,3] coordinates
@@ -194,22 +194,33 @@ def voxelize(batch: dict,  # the collated batch (needs 'points' [N,4+] and 'batc
     return batch
 
 # %% ../nbs/05_transforms.ipynb #effa62ae
+def point_input(points: torch.Tensor,  # [N, >=4] x, y, z, remission
+                grid_ind: torch.Tensor,  # [N, 3] each point's voxel index (x, y, z) at this scale
+                inv: torch.Tensor,  # [N] point -> voxel row
+                lo: torch.Tensor,  # (x, y, z) lower bounds of the volume
+                hi: torch.Tensor,  # (x, y, z) upper bounds of the volume
+                grid: torch.Tensor,  # (X, Y, Z) voxels per axis at this scale
+                normal: torch.Tensor | None = None,  # [N, 3] normals, or None for the 10-d input
+                n_voxels: int | None = None,  # voxel count (default: inv.max() + 1)
+               ) -> torch.Tensor:
+    "The per-point stem input: xyz, remission, xyz - voxel point-mean, xyz - voxel lower corner (, normal): 13-d or 10-d."
+    xyz = points[:, :3]
+    M = int(inv.max()) + 1 if n_voxels is None else int(n_voxels)
+    mean = torch.zeros(M, 3, dtype=xyz.dtype, device=xyz.device).scatter_reduce(
+        0, inv[:, None].expand(-1, 3), xyz, reduce='mean', include_self=False)
+    corner = grid_ind.to(xyz.dtype) * ((hi - lo) / grid.to(xyz.dtype)) + lo
+    return torch.cat([points[:, :4], xyz - mean[inv], xyz - corner] + ([normal.to(xyz.dtype)] if normal is not None else []), 1)
+
 def point_features(batch: dict,  # voxelized batch with 'points', 'normal' and `scale_key`
                    min_volume_space,  # (x, y, z) lower bounds of the volume
                    max_volume_space,  # (x, y, z) upper bounds of the volume
                    spatial_shape,  # grid size (X, Y, Z) at scale 1
                    scale_key: str = 'scale_1',  # which voxelization to use
                   ) -> torch.Tensor:
-    "The 13-d per-point input [N,13]: xyz, remission, xyz - voxel point-mean, xyz - voxel lower corner, normal."
-    pts = batch['points']
-    xyz = pts[:, :3]
-    d = batch[scale_key]
+    "The 13-d per-point input [N,13] of a voxelized batch (see `point_input`; the model's stem computes the same)."
+    pts, d = batch['points'], batch[scale_key]
     s = int(scale_key.rsplit('_', 1)[1])
-    inv, M = d['coors_inv'], len(d['coors'])
-    lo = torch.tensor([float(v) for v in min_volume_space], dtype=xyz.dtype, device=xyz.device)
-    hi = torch.tensor([float(v) for v in max_volume_space], dtype=xyz.dtype, device=xyz.device)
-    interval = (hi - lo) / torch.tensor(grid_size(spatial_shape, s), dtype=xyz.dtype, device=xyz.device)
-    mean = torch.zeros(M, 3, dtype=xyz.dtype, device=xyz.device).scatter_reduce(
-        0, inv[:, None].expand(-1, 3), xyz, reduce='mean', include_self=False)
-    corner = d['full_coors'][:, 1:].to(xyz.dtype) * interval + lo
-    return torch.cat([pts[:, :4], xyz - mean[inv], xyz - corner, batch['normal'].to(xyz.dtype)], 1)
+    t = lambda v: torch.tensor([float(x) for x in v], dtype=pts.dtype, device=pts.device)
+    return point_input(pts, d['full_coors'][:, 1:], d['coors_inv'], t(min_volume_space), t(max_volume_space),
+                       t(grid_size(spatial_shape, s)), batch['normal'], n_voxels=len(d['coors']))
+
