@@ -13,9 +13,9 @@ from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'repo_root', 'shared_path', 'ModelParams', 'LoaderParams', 'DatasetParams', 'TrainParams', 'SparseParams',
-           'LKConfig', 'ConfigError', 'load_config', 'apply_overrides', 'config_dir', 'list_configs', 'to_yaml',
-           'config_error']
+__all__ = ['OUT_OF_CROP_POLICIES', 'PATH_KEYS', 'repo_root', 'shared_path', 'ModelParams', 'LoaderParams', 'DatasetParams',
+           'TrainParams', 'SparseParams', 'LKConfig', 'ConfigError', 'load_config', 'apply_overrides', 'config_dir',
+           'list_configs', 'to_yaml', 'config_error']
 
 # %% ../nbs/00_config.ipynb #7b5fb516
 def repo_root() -> Path:
@@ -85,6 +85,7 @@ class DatasetParams:
     min_volume_space: List[float] = field(default_factory=lambda: [-50., -50., -4.])
     seg_labelweights: Optional[List[float]] = None  # per-class point counts → CE class weights
     num_vote: int = 1  # (lkseg_nb) test-time-augmentation copies per scan
+    out_of_crop: str = 'zero'  # (lkseg_nb) prediction for points outside the volume space: zero (the reference's 0) | nearest, see `17_evaluate`
     train_data_loader: Optional[LoaderParams] = None
     val_data_loader: Optional[LoaderParams] = None
 
@@ -147,6 +148,8 @@ class LKConfig:
 class ConfigError(ValueError):
     "A config file or override that cannot be used; the message names the file and the key path."
 
+OUT_OF_CROP_POLICIES = ('nearest', 'zero')  # values of `dataset_params.out_of_crop`
+
 PATH_KEYS = ('model_params.model_load_path', 'model_params.model_save_path', 'dataset_params.label_mapping',
              'dataset_params.train_data_loader.data_path', 'dataset_params.val_data_loader.data_path')
 
@@ -182,6 +185,8 @@ def _check(cfg: DictConfig, src: str):
         raise ConfigError(f"{src}: dataset_params.min_volume_space must be below max_volume_space in every axis")
     if d.seg_labelweights is not None and len(d.seg_labelweights) != d.num_classes:
         raise ConfigError(f"{src}: dataset_params.seg_labelweights: expected {d.num_classes} values, got {len(d.seg_labelweights)}")
+    if d.out_of_crop not in OUT_OF_CROP_POLICIES:
+        raise ConfigError(f"{src}: dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {d.out_of_crop!r}")
     for name in ('train_data_loader', 'val_data_loader'):
         l = d.get(name)
         if l is not None and l.imageset not in ('train', 'val', 'valid', 'test'):

@@ -4,15 +4,15 @@
 
 # %% ../nbs/17_evaluate.ipynb #3aa45fca
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, json, sys, time, warnings
 from collections import defaultdict
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .config import load_config, repo_root
+from .config import load_config, repo_root, OUT_OF_CROP_POLICIES
 from .labels import LabelMap
-from .data import read_label
+from .data import read_label, read_bin
 from . import data_builder
 from .data_builder import tta_vote
 from .model import get_model_class
@@ -21,7 +21,7 @@ from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format
 from .train import to_device, run_dir_of
 
 # %% auto #0
-__all__ = ['tta_predictions', 'load_model', 'evaluate', 'main']
+__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'evaluate', 'main']
 
 # %% ../nbs/17_evaluate.ipynb #65e2bd78
 @torch.no_grad()
@@ -48,6 +48,51 @@ def tta_predictions(model, loader, device, show: bool = True):
     for path in order: yield path, votes.pop(path).argmax(1), covered.pop(path)   # incomplete groups (sharding edges)
     model.train()
 
+# %% ../nbs/17_evaluate.ipynb #e2421bf6
+def _nearest_index(q: torch.Tensor, r: torch.Tensor, chunk_elems: int) -> torch.Tensor:
+    "Index of the nearest row of `r` for each row of `q` (Euclidean; ties → lowest index), holding at most ~`chunk_elems` distances."
+    best_d = torch.full((len(q),), float('inf'), dtype=q.dtype, device=q.device)
+    best_i = torch.zeros(len(q), dtype=torch.int64, device=q.device)
+    qs = max(1, min(len(q), chunk_elems // len(r)))   # query rows per block
+    rs = max(1, chunk_elems // qs)                    # reference rows per block (when one query row × all of r is too big)
+    for a in range(0, len(q), qs):
+        for b in range(0, len(r), rs):
+            dist, i = torch.cdist(q[a:a+qs], r[b:b+rs], compute_mode='donot_use_mm_for_euclid_dist').min(1)
+            better = dist < best_d[a:a+qs]   # strict: an earlier block wins ties
+            best_d[a:a+qs] = torch.where(better, dist, best_d[a:a+qs])
+            best_i[a:a+qs] = torch.where(better, i + b, best_i[a:a+qs])
+    return best_i
+
+def fill_out_of_crop(xyz,  # [N, >=3] coordinates of ONE scan (numpy or torch; only x, y, z are used; unused for 'zero')
+                     pred,  # [N] int predictions; the values at uncovered points are ignored
+                     covered,  # [N] bool, True where the point received TTA votes
+                     mode: str = 'nearest',  # `dataset_params.out_of_crop`: 'nearest' | 'zero'
+                     device=None,  # where the distances are computed (default: `pred`'s device)
+                     chunk_elems: int = 1 << 22,  # most point-to-point distances held at once (bounds memory)
+                    ) -> torch.Tensor:
+    "Every point's prediction: covered points keep `pred`, uncovered ones get 0 ('zero') or the prediction of the nearest covered point ('nearest')."
+    if mode not in OUT_OF_CROP_POLICIES:
+        raise ValueError(f"dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {mode!r}")
+    pred = torch.as_tensor(pred)
+    covered = torch.as_tensor(covered, device=pred.device)
+    if covered.dtype != torch.bool or covered.shape != pred.shape or pred.dim() != 1:
+        raise ValueError(f"fill_out_of_crop: pred {tuple(pred.shape)} and covered {tuple(covered.shape)} ({covered.dtype}) must be [N] and bool [N]")
+    out = torch.where(covered, pred, torch.zeros_like(pred))
+    if mode == 'zero' or bool(covered.all()): return out
+    if not bool(covered.any()):
+        warnings.warn(f"fill_out_of_crop: none of the {len(pred)} points is covered (the whole scan lies outside the crop); "
+                      "there is no neighbour to copy, so all are predicted 0")
+        return out
+    dev = torch.device(device) if device is not None else pred.device
+    xyz = torch.as_tensor(xyz)
+    if xyz.dim() != 2 or xyz.shape[0] != len(pred) or xyz.shape[1] < 3:
+        raise ValueError(f"fill_out_of_crop: xyz {tuple(xyz.shape)} must be [{len(pred)}, >=3]")
+    xyz = xyz[:, :3].to(dev, torch.float32)
+    hit, miss = covered.nonzero().squeeze(1), (~covered).nonzero().squeeze(1)
+    nn = _nearest_index(xyz[miss.to(dev)], xyz[hit.to(dev)], chunk_elems).to(pred.device)
+    out[miss] = pred[hit[nn]]
+    return out
+
 # %% ../nbs/17_evaluate.ipynb #233e10d1
 def load_model(configs, checkpoint, device):
     "Build the config's model and load `checkpoint` (ours or the reference's format) onto `device`."
@@ -56,24 +101,30 @@ def load_model(configs, checkpoint, device):
     return model.to(device).eval()
 
 def evaluate(configs, checkpoint, device=None, show=True) -> dict:
-    "TTA evaluation of the val split: confusion matrix, per-class IoU, mIoU, and the out-of-crop count."
+    "TTA evaluation of the val split under `dataset_params.out_of_crop`: confusion, per-class IoU, mIoU; also the mIoU under 'zero' and the out-of-crop count."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
     _, val_loader, _ = data_builder.build(configs['dataset_params'], configs['train_params'])
     if val_loader is None: raise ValueError("dataset_params.val_data_loader is required for evaluation")
+    policy = configs['dataset_params'].get('out_of_crop') or 'zero'
+    if policy not in OUT_OF_CROP_POLICIES:
+        raise ValueError(f"dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {policy!r}")
     model = load_model(configs, checkpoint, device)
     nc = configs['model_params'].num_classes
-    cm = torch.zeros(nc, nc, dtype=torch.int64); outside = total = scans = 0
+    cm = torch.zeros(nc, nc, dtype=torch.int64); cm_zero = cm.clone(); outside = total = scans = 0
     for path, pred, cov in tta_predictions(model, val_loader, device, show):
         lab_path = Path(path).parent.parent/'labels'/(Path(path).stem + '.label')
         gt = torch.from_numpy(lm.to_train(read_label(lab_path, len(pred))).astype(np.int64))
-        pred = torch.where(cov, pred, torch.zeros_like(pred))   # out_of_crop='zero', as the reference
-        cm += fast_hist(pred, gt, nc)
+        zero = fill_out_of_crop(None, pred, cov, 'zero')   # the reference's policy, for comparison
+        cm_zero += fast_hist(zero, gt, nc)
+        if policy == 'zero' or bool(cov.all()): cm += fast_hist(zero, gt, nc)
+        else: cm += fast_hist(fill_out_of_crop(read_bin(path), pred, cov, policy, device=device), gt, nc)
         outside += int((~cov).sum()); total += len(pred); scans += 1
-    cm = all_reduce_hist(cm)
-    iou = per_class_iou(cm)
-    return {'miou': mean_iou(iou), 'iou': iou.numpy(), 'confusion': cm.numpy(), 'scans': scans,
-            'points': total, 'out_of_crop': outside, 'names': lm.names}
+    cm, cm_zero = all_reduce_hist(cm), all_reduce_hist(cm_zero)
+    iou, iou_zero = per_class_iou(cm), per_class_iou(cm_zero)
+    return {'miou': mean_iou(iou), 'iou': iou.numpy(), 'confusion': cm.numpy(), 'out_of_crop_policy': policy,
+            'miou_zero': mean_iou(iou_zero), 'iou_zero': iou_zero.numpy(), 'confusion_zero': cm_zero.numpy(),
+            'scans': scans, 'points': total, 'out_of_crop': outside, 'names': lm.names}
 
 # %% ../nbs/17_evaluate.ipynb #23d030d4
 def main(argv=None) -> dict:
@@ -90,8 +141,10 @@ def main(argv=None) -> dict:
     t0 = time.time()
     r = evaluate(cfg, ck)
     print(format_iou_table(torch.as_tensor(r['iou']), r['names']))
-    print(f"val mIoU {100*r['miou']:.2f} over {r['scans']} scans, {r['points']} points "
-          f"({r['out_of_crop']} outside the crop, predicted 0), num_vote {cfg.dataset_params.num_vote}, {time.time()-t0:.1f}s")
+    cmp = '' if r['out_of_crop_policy'] == 'zero' else f" ({100*r['miou_zero']:.2f} with 'zero', the reference's 0)"
+    print(f"val mIoU {100*r['miou']:.2f} with out_of_crop={r['out_of_crop_policy']!r}{cmp} over {r['scans']} scans, "
+          f"{r['points']} points ({r['out_of_crop']} outside the crop), "
+          f"num_vote {cfg.dataset_params.num_vote}, {time.time()-t0:.1f}s")
     return r
 
 # %% ../nbs/17_evaluate.ipynb #13691fd5

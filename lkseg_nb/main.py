@@ -54,9 +54,9 @@ def simulate_if_needed(out: Path, seed: int = 0, n_train: int = 40, n_val: int =
     return write_dataset(out, seed=seed, n_train=n_train, n_val=n_val, n_test=n_test, cols=cols, progress=True)
 
 def picture(cfg, checkpoint, out_png) -> list:
-    "Pictures of the first val scan (TTA as configured): bird's-eye GT / prediction / error panels, and Open3D views."
+    "Pictures of the first val scan (TTA and `dataset_params.out_of_crop` as configured): bird's-eye GT / prediction / error panels, and Open3D views."
     from lkseg_nb import data_builder
-    from lkseg_nb.evaluate import tta_predictions, load_model
+    from lkseg_nb.evaluate import tta_predictions, load_model, fill_out_of_crop
     from lkseg_nb.data import read_bin, read_label
     from lkseg_nb.plots import bev_panels
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -66,7 +66,7 @@ def picture(cfg, checkpoint, out_png) -> list:
     lm = LabelMap.from_yaml(cfg.dataset_params.label_mapping or None)
     pts = read_bin(path)
     gt = lm.to_train(read_label(Path(path).parent.parent/'labels'/(Path(path).stem + '.label'), len(pts)))
-    pred = np.where(cov.numpy(), pred.numpy(), 0)
+    pred = fill_out_of_crop(pts, pred, cov, cfg.dataset_params.out_of_crop).numpy()
     title = f'{Path(path).parent.parent.name}/{Path(path).stem}'
     bev_panels(pts[:, :3], gt, pred, out_png, lm, title=title, extent=float(max(cfg.dataset_params.max_volume_space[:2])))
     from lkseg_nb.viz import visualize_scan   # Open3D views (falls back to matplotlib, with the reason, where it cannot run)
@@ -109,17 +109,19 @@ def main(argv=None):
     print(f'\n[3/5] evaluate {best} on the simulated val split (num_vote {cfg.dataset_params.num_vote})')
     e = ev.evaluate(cfg, best)
     print(format_iou_table(torch.as_tensor(e['iou']), e['names']))
-    print(f"val mIoU {100*e['miou']:.2f}% over {e['scans']} scans ({e['out_of_crop']} of {e['points']} points outside the crop, predicted 0); "
-          f"training took {t_train/60:.1f} min")
+    cmp = '' if e['out_of_crop_policy'] == 'zero' else f" ({100*e['miou_zero']:.2f}% with 'zero', the reference's 0)"
+    print(f"val mIoU {100*e['miou']:.2f}% with out_of_crop={e['out_of_crop_policy']!r}{cmp} over {e['scans']} scans; "
+          f"{e['out_of_crop']} of {e['points']} points outside the crop; training took {t_train/60:.1f} min")
     print('\n[4/5] predict the simulated test split')
     sub = pr.predict(load_config(a.config, ov), best, run/'submission', show=False)
-    print(f"{sub['scans']} prediction files, zipped to {sub['zip']}")
+    print(f"{sub['scans']} prediction files ({sub['out_of_crop']} points outside the crop, out_of_crop={sub['out_of_crop_policy']!r}), "
+          f"zipped to {sub['zip']}")
     print('\n[5/5] pictures')
     pics = [*picture(cfg, best, run/'prediction_val.png'), run/'training_curves.png', run/'iou_val.png']
     plots.training_curves(run/'metrics.jsonl', pics[-2]); plots.iou_bars(e['iou'], pics[-1], lm)
     for q in pics: print('picture:', q)
     print(f'\ndone in {(time.time()-t0)/60:.1f} min — run directory {run}')
-    return {'miou': e['miou'], 'train_minutes': t_train / 60, 'run_dir': str(run), 'pictures': [str(q) for q in pics]}
+    return {'miou': e['miou'], 'miou_zero': e['miou_zero'], 'out_of_crop_policy': e['out_of_crop_policy'], 'train_minutes': t_train / 60, 'run_dir': str(run), 'pictures': [str(q) for q in pics]}
 
 # %% ../nbs/20_main.ipynb #8ff0bc47
 if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook itself runs

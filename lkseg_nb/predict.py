@@ -11,7 +11,8 @@ import torch
 from .config import load_config, repo_root
 from .labels import LabelMap
 from . import data_builder
-from .evaluate import tta_predictions, load_model
+from .data import read_bin
+from .evaluate import tta_predictions, load_model, fill_out_of_crop
 from .train import run_dir_of
 
 # %% auto #0
@@ -52,17 +53,19 @@ def zip_submission(out_dir, zip_path=None, description: str = 'lkseg_nb predicti
 
 # %% ../nbs/18_predict.ipynb #1761cd2a
 def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
-    "Predict the test split (`val_data_loader` with imageset test) with TTA, write, validate and zip the label files."
+    "Predict the test split (`val_data_loader` with imageset test) with TTA, fill the out-of-crop points, write, validate and zip the label files."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
     configs['dataset_params'].val_data_loader.imageset = 'test'
     _, loader, _ = data_builder.build(configs['dataset_params'], configs['train_params'])
+    policy = configs['dataset_params'].get('out_of_crop') or 'zero'
     model = load_model(configs, checkpoint, device)
     n = outside = 0
     for path, pred, cov in tta_predictions(model, loader, device, show):
-        write_prediction(out_dir, path, torch.where(cov, pred, torch.zeros_like(pred)).numpy(), lm)
+        xyz = None if policy == 'zero' or bool(cov.all()) else read_bin(path)
+        write_prediction(out_dir, path, fill_out_of_crop(xyz, pred, cov, policy, device=device).numpy(), lm)
         n += 1; outside += int((~cov).sum())
-    return {'scans': n, 'out_of_crop': outside, 'zip': str(zip_submission(out_dir))}
+    return {'scans': n, 'out_of_crop': outside, 'out_of_crop_policy': policy, 'zip': str(zip_submission(out_dir))}
 
 def main(argv=None) -> dict:
     "`python -m lkseg_nb.predict --config CFG [--checkpoint PT] [--out DIR] [key=value ...]`"
@@ -76,8 +79,9 @@ def main(argv=None) -> dict:
     ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
     out = a.out or str(run_dir_of(cfg)/'submission')
     t0 = time.time(); r = predict(cfg, ck, out)
-    print(f"wrote {r['scans']} prediction files under {out}/sequences/*/predictions ({r['out_of_crop']} points outside "
-          f"the crop written as 0), zipped to {r['zip']} in {time.time()-t0:.1f}s")
+    how = {'nearest': "given the nearest covered point's class", 'zero': "written as 0, as the reference"}[r['out_of_crop_policy']]
+    print(f"wrote {r['scans']} prediction files under {out}/sequences/*/predictions ({r['out_of_crop']} points outside the crop "
+          f"{how}: out_of_crop={r['out_of_crop_policy']!r}), zipped to {r['zip']} in {time.time()-t0:.1f}s")
     return r
 
 # %% ../nbs/18_predict.ipynb #6ab282ce
