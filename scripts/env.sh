@@ -42,3 +42,8 @@ if [ ! -f "$stamp" ] || [ "$ROOT/settings.ini" -nt "$stamp" ] || [ "$ROOT/setup.
   touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
+# OpenMP threads that sleep instead of spinning between torch ops. With the default (active) policy, torch's idle
+# OpenMP workers spin and compete with the sparse conv's own worker threads and with any other process: on this
+# 2-core machine under a load of ~5 one demo training step took 19-26 s and 10-13 s of CPU, with PASSIVE 2.2-3.4 s
+# and 1.1-1.7 s of CPU (6 steps each, measured back to back). Set OMP_WAIT_POLICY yourself to override.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
