@@ -13,7 +13,7 @@ from .config import load_config, list_configs, config_dir, repo_root, ConfigErro
 from .labels import LabelMap, class_table
 
 # %% auto #0
-__all__ = ['environment', 'check_configs', 'simulate_if_needed', 'picture', 'main']
+__all__ = ['environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main']
 
 # %% ../nbs/20_main.ipynb #203429c8
 def environment() -> dict:
@@ -53,6 +53,13 @@ def simulate_if_needed(out: Path, seed: int = 0, n_train: int = 40, n_val: int =
             print(f"simulated data: reusing {out} (seed {seed}, {n_train}/{n_val}/{n_test} scans)"); return info
     return write_dataset(out, seed=seed, n_train=n_train, n_val=n_val, n_test=n_test, cols=cols, progress=True)
 
+def tta_overrides(num_vote: int) -> list:
+    "Config overrides for test-time voting: `num_vote` copies of each val/test scan with the reference's TTA augmentations."
+    if num_vote < 1: raise ValueError(f"--num-vote must be >= 1, got {num_vote}")
+    if num_vote == 1: return ['dataset_params.num_vote=1']
+    return [f'dataset_params.num_vote={num_vote}'] + [f'dataset_params.val_data_loader.{k}=true'
+                                                      for k in ('rotate_aug', 'flip_aug', 'scale_aug', 'transform_aug')]
+
 def picture(cfg, checkpoint, out_png) -> list:
     "Pictures of the first val scan (TTA and `dataset_params.out_of_crop` as configured): bird's-eye GT / prediction / error panels, and Open3D views."
     from lkseg_nb import data_builder
@@ -82,9 +89,12 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0, help='simulator seed')
     p.add_argument('--cols', type=int, default=512, help='simulated samples per revolution (64 beams; 512 keeps the CPU demo fast)')
     p.add_argument('--resume', action='store_true', help='continue an interrupted training run instead of starting over')
+    p.add_argument('--num-vote', type=int, default=4, help='test-time-augmentation votes for evaluation, prediction and pictures '
+                   '(rotate/flip/scale/translate copies, as the reference TTA); 1 = no TTA')
     p.add_argument('--check-only', action='store_true', help='only report versions, configs and labels')
     p.add_argument('overrides', nargs='*', help='section.key=value overrides')
     a = p.parse_args(argv)
+    if a.num_vote < 1: p.error(f'--num-vote must be >= 1, got {a.num_vote}')
     t0 = time.time()
     print('lkseg_nb main job —', ', '.join(f'{k} {v}' for k, v in environment().items()))
     rows = check_configs()
@@ -106,6 +116,8 @@ def main(argv=None):
     r = train.main(['--config', a.config, '--resume' if a.resume else '--fresh', *ov])
     t_train = time.time() - t1
     run = Path(r['run_dir']); best = run/'best.pt'
+    tta = tta_overrides(a.num_vote)
+    cfg = load_config(a.config, ov + tta)
     print(f'\n[3/5] evaluate {best} on the simulated val split (num_vote {cfg.dataset_params.num_vote})')
     e = ev.evaluate(cfg, best)
     print(format_iou_table(torch.as_tensor(e['iou']), e['names']))
@@ -113,7 +125,7 @@ def main(argv=None):
     print(f"val mIoU {100*e['miou']:.2f}% with out_of_crop={e['out_of_crop_policy']!r}{cmp} over {e['scans']} scans; "
           f"{e['out_of_crop']} of {e['points']} points outside the crop; training took {t_train/60:.1f} min")
     print('\n[4/5] predict the simulated test split')
-    sub = pr.predict(load_config(a.config, ov), best, run/'submission', show=False)
+    sub = pr.predict(cfg, best, run/'submission', show=False)
     print(f"{sub['scans']} prediction files ({sub['out_of_crop']} points outside the crop, out_of_crop={sub['out_of_crop_policy']!r}), "
           f"zipped to {sub['zip']}")
     print('\n[5/5] pictures')
