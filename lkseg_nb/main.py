@@ -125,7 +125,7 @@ def main(argv=None):
     print(f"val mIoU {100*e['miou']:.2f}% with out_of_crop={e['out_of_crop_policy']!r}{cmp} over {e['scans']} scans; "
           f"{e['out_of_crop']} of {e['points']} points outside the crop; training took {t_train/60:.1f} min")
     print('\n[4/5] predict the simulated test split')
-    sub = pr.predict(cfg, best, run/'submission', show=False)
+    sub = pr.predict(load_config(a.config, ov + tta), best, run/'submission', show=False)   # its own copy: predict switches the split to test
     print(f"{sub['scans']} prediction files ({sub['out_of_crop']} points outside the crop, out_of_crop={sub['out_of_crop_policy']!r}), "
           f"zipped to {sub['zip']}")
     print('\n[5/5] pictures')

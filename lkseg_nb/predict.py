@@ -4,7 +4,7 @@
 
 # %% ../nbs/18_predict.ipynb #f0d1646c
 from __future__ import annotations
-import argparse, os, sys, time, zipfile
+import argparse, copy, os, sys, time, zipfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -56,6 +56,7 @@ def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
     "Predict the test split (`val_data_loader` with imageset test) with TTA, fill the out-of-crop points, write, validate and zip the label files."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
+    configs = copy.deepcopy(configs)   # the caller's config stays on its own split
     configs['dataset_params'].val_data_loader.imageset = 'test'
     _, loader, _ = data_builder.build(configs['dataset_params'], configs['train_params'])
     policy = configs['dataset_params'].get('out_of_crop') or 'zero'
