@@ -126,7 +126,7 @@ def launch(main_worker: Callable, # called as `main_worker(local_rank, nprocs, *
            port: Optional[int] = None, # rendezvous port for mp.spawn (None = a free one)
            start_method: str = 'spawn', # 'spawn' (like the reference; CUDA-safe) or 'fork' (faster start, CPU only)
           ):
-    "Start `main_worker` like the reference's `main()`: once per process under torchrun, `mp.spawn` for nprocs > 1, else inline."
+    "Start `main_worker` like the reference's main function: once per process under torchrun, `mp.spawn` for nprocs > 1, else inline."
     env = torchrun_env()
     if env is not None: return main_worker(env['local_rank'], env['world_size'], *args)
     if nprocs <= 1: return main_worker(0, 1, *args)
