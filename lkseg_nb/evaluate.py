@@ -66,7 +66,7 @@ def _nearest_index(q: torch.Tensor, r: torch.Tensor, chunk_elems: int) -> torch.
 def fill_out_of_crop(xyz,  # [N, >=3] coordinates of ONE scan (numpy or torch; only x, y, z are used; unused for 'zero')
                      pred,  # [N] int predictions; the values at uncovered points are ignored
                      covered,  # [N] bool, True where the point received TTA votes
-                     mode: str = 'nearest',  # `dataset_params.out_of_crop`: 'nearest' | 'zero'
+                     mode: str = 'zero',  # `dataset_params.out_of_crop`: 'zero' (the reference, default) | 'nearest'
                      device=None,  # where the distances are computed (default: `pred`'s device)
                      chunk_elems: int = 1 << 22,  # most point-to-point distances held at once (bounds memory)
                     ) -> torch.Tensor:

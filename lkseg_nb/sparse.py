@@ -318,7 +318,7 @@ int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const
 }
 """
 
-CPU_KERNEL = 'auto'  # CPU sparse-conv kernels: 'auto' (native where supported, else torch), 'native' or 'torch'
+CPU_KERNEL = 'auto'  # CPU sparse-conv kernels: 'auto' (native where supported, else torch) or 'torch'
 _NATIVE = {}
 
 def _cpu_flags() -> str:
@@ -360,13 +360,14 @@ def native_kernels():
             V, I = ctypes.c_void_p, ctypes.c_int64
             for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad):
                 f.argtypes, f.restype = [V, V, V, V, V, I, I, I, I, V], ctypes.c_int
-            _NATIVE['lib'], _NATIVE['path'] = lib, so
+            _NATIVE['lib'] = lib
         except Exception as e:
             warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
     return _NATIVE['lib']
 
 def _use_native(x:Tensor, co:int, limit:int=64) -> bool:
     "Whether a CPU product with `co` output columns runs on the native kernel (see `CPU_KERNEL`)."
+    if CPU_KERNEL not in ('auto', 'torch'): raise ValueError(f"lkseg_nb.sparse.CPU_KERNEL must be 'auto' or 'torch', got {CPU_KERNEL!r}")
     if CPU_KERNEL == 'torch' or x.is_cuda or x.dtype != torch.float32 or co % 8 or co > limit: return False
     return native_kernels() is not None
 
@@ -436,7 +437,7 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
     if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
         gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads)
         need_x = False
-    if need_w and _use_native(x, w.shape[2], limit=32):   # wider: torch's GEMM form measured faster
+    if need_w and _use_native(x, w.shape[2], limit=16):   # wider: torch's GEMM form measured faster (bench/bench_native.py)
         gw = _native_wgrad(x, go, km, n_threads)
         need_w = False
     if not (need_x or need_w): return gx, gw
