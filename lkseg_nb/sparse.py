@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'build_subm_map', 'conv_out_shape',
-           'build_conv_map', 'native_kernels', 'SparseConvFunction', 'patch_spconv', 'SparseConvolution', 'SubMConv3d',
-           'SparseConv3d', 'SparseInverseConv3d', 'dense_reference', 'compare_with_dense', 'spconv_available',
-           'scan_voxels', 'benchmark_subm']
+__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels', 'build_subm_map',
+           'conv_out_shape', 'build_conv_map', 'active_offsets', 'SparseConvFunction', 'patch_spconv',
+           'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
+           'compare_with_dense', 'spconv_available', 'scan_voxels', 'benchmark_subm']
 
 # %% ../nbs/07_sparse.ipynb #c31d5f3d
 def _triple(v, name:str) -> tuple:
@@ -163,6 +163,230 @@ def _run_offset_groups(work, counts:list, n_threads:Optional[int]=None) -> list:
         return list(pool.map(job, groups))
     finally: torch.set_num_threads(prev)
 
+# %% ../nbs/07_sparse.ipynb #066c58bc
+_NATIVE_SRC = r"""/* lkseg_nb native CPU kernels for sparse convolution over a kernel map (pairs grouped by kernel offset),
+   and the submanifold neighbour search that builds such maps.
+   Single-threaded; the caller splits the work over threads. float32 / int64, row-major, contiguous. */
+#include <stdint.h>
+#include <string.h>
+typedef float v8 __attribute__((vector_size(32)));
+static inline v8 ld(const float* p) { v8 v; memcpy(&v, p, 32); return v; }
+static inline void st(float* p, v8 v) { memcpy(p, &v, 32); }
+static inline v8 bc(float s) { return (v8){s, s, s, s, s, s, s, s}; }
+#define AI static inline __attribute__((always_inline))
+
+/* One register tile: PB pairs x CB vectors of 8 output columns. o[q] += x[q] @ W[:, block] for q < PB.
+   W points at the block's first column of a [ci, co] row-major matrix; every weight vector is loaded once per
+   input channel and used by all PB pairs (PB*CB independent accumulators hide the multiply-add latency). */
+AI void tile(const float* const* xr, float* const* o, const float* W, int64_t ci, int64_t co, const int PB, const int CB) {
+  v8 acc[8][4];
+  _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) _Pragma("GCC unroll 4") for (int j = 0; j < CB; ++j) acc[q][j] = ld(o[q] + 8 * j);
+  for (int64_t c = 0; c < ci; ++c) {
+    const float* wr = W + c * co; v8 wv[4];
+    _Pragma("GCC unroll 4") for (int j = 0; j < CB; ++j) wv[j] = ld(wr + 8 * j);
+    _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) { const v8 u = bc(xr[q][c]);
+      _Pragma("GCC unroll 4") for (int j = 0; j < CB; ++j) acc[q][j] += u * wv[j]; }
+  }
+  _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) _Pragma("GCC unroll 4") for (int j = 0; j < CB; ++j) st(o[q] + 8 * j, acc[q][j]);
+}
+
+/* All column blocks (B1 [+ B2] vectors) of PB pairs starting at p; pairs with a repeated output row inside the tile
+   (never the case for maps built here: an offset pairs each output with at most one input) run one by one. */
+AI void pairs_tile(const float* x, const float* W, const int64_t* src, const int64_t* dst, int64_t p, int64_t ci,
+                   int64_t co, float* out, const int PB, const int B1, const int B2) {
+  const float* xr[8]; float* o[8]; int dup = 0;
+  _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) { xr[q] = x + src[p + q] * ci; o[q] = out + dst[p + q] * co; }
+  for (int q = 1; q < PB; ++q) for (int r = 0; r < q; ++r) dup |= (dst[p + q] == dst[p + r]);
+  if (dup) {
+    for (int q = 0; q < PB; ++q) {
+      tile(xr + q, o + q, W, ci, co, 1, B1);
+      if (B2) { float* o2 = o[q] + 8 * B1; tile(xr + q, &o2, W + 8 * B1, ci, co, 1, B2); }
+    }
+    return;
+  }
+  tile(xr, o, W, ci, co, PB, B1);
+  if (B2) { float* o2[8]; _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) o2[q] = o[q] + 8 * B1;
+            tile(xr, o2, W + 8 * B1, ci, co, PB, B2); }
+}
+
+AI void mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
+           const int8_t* active, int64_t k0, int64_t k1, int64_t ci, float* out, const int PB, const int B1, const int B2) {
+  const int64_t co = 8 * (B1 + B2);
+  for (int64_t k = k0; k < k1; ++k) {
+    if (active && !active[k]) continue;   /* every weight of this offset is zero: it adds nothing */
+    const float* W = w + k * ci * co; int64_t p = starts[k];
+    for (; p + PB <= starts[k + 1]; p += PB) pairs_tile(x, W, src, dst, p, ci, co, out, PB, B1, B2);
+    for (; p < starts[k + 1]; ++p) pairs_tile(x, W, src, dst, p, ci, co, out, 1, B1, B2);
+  }
+}
+
+/* Narrow outputs (8..24 columns): one pair at a time, two accumulator sets alternate over the input channels. */
+#define MM(NV) { const int64_t co = NV * 8; \
+  for (int64_t k = k0; k < k1; ++k) { if (active && !active[k]) continue; const float* W = w + k * ci * co; \
+    for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { \
+      const float* xr = x + src[p] * ci; float* o = out + dst[p] * co; v8 a[NV], b[NV]; int64_t c = 0; \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] = ld(o + 8 * j); b[j] = bc(0.f); } \
+      for (; c + 1 < ci; c += 2) { const v8 v0 = bc(xr[c]), v1 = bc(xr[c + 1]); const float* wr = W + c * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] += v0 * ld(wr + 8 * j); b[j] += v1 * ld(wr + co + 8 * j); } } \
+      for (; c < ci; ++c) { const v8 v0 = bc(xr[c]); const float* wr = W + c * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += v0 * ld(wr + 8 * j); } \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(o + 8 * j, a[j] + b[j]); } } return 0; }
+
+/* out[dst[p]] += x[src[p]] @ w[k] for k in [k0, k1) with active[k] (NULL: all), p in [starts[k], starts[k+1]);
+   x [*, ci], w [K, ci, co], co = 8..64 in steps of 8. Returns 1 for an unsupported width. */
+int lk_pairs_mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
+                const int8_t* active, int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
+  switch (co) {
+    case 8: MM(1) case 16: MM(2) case 24: MM(3)   /* narrow: the tiles measured no faster (bench/bench_native.py) */
+    case 32: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 0); return 0;
+    case 40: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 3, 2); return 0;
+    case 48: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 3, 3); return 0;
+    case 56: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 3); return 0;
+    case 64: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 4); return 0;
+  }
+  return 1;
+}
+
+/* gw[k] += x[in[p]]^T go[out[p]] for k in [k0, k1); gw [K, ci, NV*8]. Rows of gw in blocks of CB held in registers. */
+#define GW(NV, CB) { const int64_t co = NV * 8; \
+  for (int64_t k = k0; k < k1; ++k) { float* g = gw + k * ci * co; int64_t c0 = 0; \
+    for (; c0 + CB <= ci; c0 += CB) { v8 a[CB][NV]; \
+      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] = ld(g + (c0 + r) * co + 8 * j); \
+      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const float* xr = x + in_idx[p] * ci + c0; const float* gr = go + out_idx[p] * co; \
+        v8 gv[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) gv[j] = ld(gr + 8 * j); \
+        _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) { const v8 xv = bc(xr[r]); \
+          _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] += xv * gv[j]; } } \
+      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + (c0 + r) * co + 8 * j, a[r][j]); } \
+    for (; c0 < ci; ++c0) { v8 a[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] = ld(g + c0 * co + 8 * j); \
+      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const v8 xv = bc(x[in_idx[p] * ci + c0]); const float* gr = go + out_idx[p] * co; \
+        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += xv * ld(gr + 8 * j); } \
+      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + c0 * co + 8 * j, a[j]); } } return 0; }
+int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const int64_t* out_idx, const int64_t* starts,
+                   int64_t k0, int64_t k1, int64_t ci, int64_t co, float* gw) {
+  switch (co) { case 8: GW(1, 8) case 16: GW(2, 5) case 24: GW(3, 3) case 32: GW(4, 2) case 40: GW(5, 2) case 48: GW(6, 1) case 56: GW(7, 1) case 64: GW(8, 1) }
+  return 1;
+}
+
+/* Submanifold neighbour search. skeys: the M voxel keys, sorted ascending, unique; perm: original row of each.
+   For the query voxels m in [m0, m1) and each of the R kernel rows (dz, dy) at or after the centre row, the neighbours
+   are the keys in [skeys[m] + row_lo[r], ... + L) at multiples of dx; x-step t is kernel offset row_k0[r] + t.
+   Only offsets k > c (the centre) are searched: offset K-1-k pairs the same voxels the other way round.
+   Count mode (pos == NULL): counts[k] and counts[K-1-k] += pairs found. Fill mode: pair number pos[k]++ of offset k
+   gets out = perm[m], in = perm[j]; its mirror pos[K-1-k]++ gets out = perm[j], in = perm[m]. Queries advance in
+   key order, so a pointer per row walks the keys once (no hashing, no binary search per voxel). */
+int lk_subm_pairs(const int64_t* skeys, const int64_t* perm, int64_t M, int64_t m0, int64_t m1,
+                  const int64_t* row_lo, const int64_t* row_k0, int64_t R, int64_t L, int64_t dx, int64_t c, int64_t K,
+                  int64_t* counts, int64_t* pos, int64_t* in_idx, int64_t* out_idx) {
+  if (m0 >= m1) return 0;
+  for (int64_t r = 0; r < R; ++r) {
+    const int64_t lo = row_lo[r], kr = row_k0[r], q0 = skeys[m0] + lo;
+    int64_t a = 0, b = M;
+    while (a < b) { const int64_t h = a + (b - a) / 2; if (skeys[h] < q0) a = h + 1; else b = h; }
+    int64_t ptr = a;
+    for (int64_t m = m0; m < m1; ++m) {
+      const int64_t q = skeys[m] + lo;
+      while (ptr < M && skeys[ptr] < q) ++ptr;
+      for (int64_t j = ptr; j < M && skeys[j] < q + L; ++j) {
+        const int64_t d = skeys[j] - q;
+        if (d % dx) continue;
+        const int64_t k = kr + d / dx;
+        if (k <= c) continue;
+        if (!pos) { counts[k]++; counts[K - 1 - k]++; continue; }
+        int64_t p = pos[k]++; out_idx[p] = perm[m]; in_idx[p] = perm[j];
+        p = pos[K - 1 - k]++; out_idx[p] = perm[j]; in_idx[p] = perm[m];
+      }
+    }
+  }
+  return 0;
+}
+"""
+
+CPU_KERNEL = 'auto'  # CPU sparse-conv kernels: 'auto' (native where supported, else torch) or 'torch'
+_NATIVE = {}
+
+def _cpu_flags() -> str:
+    "The CPU feature line of /proc/cpuinfo (part of the native build's cache key), or the machine name."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith(('flags', 'Features')): return line
+    except OSError: pass
+    return platform.machine()
+
+def _build_native(cache_dir:Path) -> Path:
+    "Compile `_NATIVE_SRC` into `cache_dir` (atomic rename) unless a build for this source, compiler and CPU exists."
+    cc = os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
+    if cc is None: raise RuntimeError("no C compiler found (set $CC or install gcc)")
+    key = hashlib.sha256('\0'.join([_NATIVE_SRC, cc, _cpu_flags(), platform.machine()]).encode()).hexdigest()[:16]
+    so = cache_dir/f'lkseg_pairs-{key}.so'
+    if so.exists(): return so
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir) as d:
+        src, tmp = Path(d)/'pairs.c', Path(d)/'pairs.so'
+        src.write_text(_NATIVE_SRC)
+        errs = []
+        for arch in (['-march=native'], []):  # some compilers/CPUs reject -march=native: retry portable
+            p = subprocess.run([cc, '-O3', *arch, '-shared', '-fPIC', '-o', str(tmp), str(src)], capture_output=True, text=True)
+            if p.returncode == 0: break
+            errs.append(p.stderr.strip()[-500:])
+        else: raise RuntimeError(f"{cc} failed: {errs[-1]}")
+        os.replace(tmp, so)
+    return so
+
+def native_kernels():
+    "The native CPU sparse-conv kernels (a `ctypes` library), built on first use; None when off (`LKSEG_NATIVE=0`) or unbuildable."
+    if os.environ.get('LKSEG_NATIVE', '1') == '0': return None
+    if 'lib' not in _NATIVE:
+        _NATIVE['lib'] = None
+        try:
+            so = _build_native(Path(os.environ.get('LKSEG_CACHE') or Path.home()/'.cache'/'lkseg_nb'))
+            lib = ctypes.CDLL(str(so))   # CDLL: the GIL is released during calls
+            V, I = ctypes.c_void_p, ctypes.c_int64
+            lib.lk_pairs_mm.argtypes = [V, V, V, V, V, V, I, I, I, I, V]
+            lib.lk_pairs_wgrad.argtypes = [V, V, V, V, V, I, I, I, I, V]
+            lib.lk_subm_pairs.argtypes = [V, V, I, I, I, V, V, I, I, I, I, I, V, V, V, V]
+            for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad, lib.lk_subm_pairs): f.restype = ctypes.c_int
+            _NATIVE['lib'] = lib
+        except Exception as e:
+            warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
+    return _NATIVE['lib']
+
+def _use_native(x:Tensor, co:int, limit:int=64) -> bool:
+    "Whether a CPU product with `co` output columns runs on the native kernel (see `CPU_KERNEL`)."
+    if CPU_KERNEL not in ('auto', 'torch'): raise ValueError(f"lkseg_nb.sparse.CPU_KERNEL must be 'auto' or 'torch', got {CPU_KERNEL!r}")
+    if CPU_KERNEL == 'torch' or x.is_cuda or x.dtype != torch.float32 or co % 8 or co > limit: return False
+    return native_kernels() is not None
+
+def _ptr(t:Tensor) -> ctypes.c_void_p: return ctypes.c_void_p(t.data_ptr())
+
+def _native_pairs_mm(x:Tensor, w:Tensor, src:Tensor, dst:Tensor, km:KernelMap, n_rows:int, n_threads:Optional[int]=None,
+                     active:Optional[Tensor]=None) -> Tensor:
+    "out[dst_k] += x[src_k] @ w[k] over the offsets (those with `active[k]`, int8, if given) on the native kernel; `w` [K, C_in, C_out]."
+    lib, st = native_kernels(), km.starts_tensor()
+    x, w, src, dst = x.contiguous(), w.contiguous(), src.contiguous(), dst.contiguous()
+    act = None if active is None else _ptr(active)
+    def work(ks):
+        out = x.new_zeros(n_rows, w.shape[2])
+        if ks and lib.lk_pairs_mm(_ptr(x), _ptr(w), _ptr(src), _ptr(dst), _ptr(st), act, ks[0], ks[-1] + 1,
+                                  x.shape[1], w.shape[2], _ptr(out)): raise RuntimeError(f"native kernel: unsupported width {w.shape[2]}")
+        return out
+    outs = _run_offset_groups(work, _active_counts(km.counts, active), n_threads)
+    out = outs[0]
+    for o in outs[1:]: out += o
+    return out
+
+def _native_wgrad(x:Tensor, go:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
+    "gw[k] = x[in_idx_k]^T @ go[out_idx_k] on the native kernel; each worker writes its own offsets' slices."
+    lib, st = native_kernels(), km.starts_tensor()
+    x, go = x.contiguous(), go.contiguous()
+    gw = x.new_zeros(len(km.counts), x.shape[1], go.shape[1])
+    ii, oo = km.in_idx.contiguous(), km.out_idx.contiguous()
+    def work(ks):
+        if ks and lib.lk_pairs_wgrad(_ptr(x), _ptr(go), _ptr(ii), _ptr(oo), _ptr(st), ks[0], ks[-1] + 1,
+                                     x.shape[1], go.shape[1], _ptr(gw)): raise RuntimeError(f"native kernel: unsupported width {go.shape[1]}")
+    _run_offset_groups(work, km.counts, n_threads)
+    return gw
+
+
 # %% ../nbs/07_sparse.ipynb #c73d0a94
 def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, unique
                    spatial_shape:Sequence[int], # grid (D, H, W)
@@ -170,7 +394,7 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
                    dilation=1, # int or 3 ints
                    chunk:int=1 << 20, # max window entries per step (cache / memory bound)
                   ) -> KernelMap:
-    "Submanifold neighbour map: sorted int64 keys, one `searchsorted` per (dz,dy) row + an x-window; mirrors are swapped pairs."
+    "Submanifold neighbour map: sorted int64 keys, one search per (dz,dy) row + an x-window (native pointer walk or `searchsorted`); mirrors are swapped pairs."
     t0 = time.perf_counter()
     ks, dil = _triple(kernel_size, 'kernel_size'), _triple(dilation, 'dilation')
     if any(k % 2 == 0 for k in ks): raise ValueError(f"SubMConv3d: kernel_size must be odd, got {ks}")
@@ -188,6 +412,12 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
     rz, ry = half_rows // kH - kD // 2, half_rows % kH - kH // 2
     row_lo = ((rz * dil[0]) * H + ry * dil[1]) * W - (kW // 2) * dil[2]  # key delta to the row's lowest x-offset
     row_lo, t = row_lo.to(dev), torch.arange(L, device=dev)
+    if M > 0 and not indices.is_cuda and _use_native(torch.empty(0), 8):   # native pointer walk (same pairs, same order)
+        row_k0 = (half_rows * kW).contiguous()
+        in_idx, out_idx, counts = _native_subm_pairs(skeys, perm, row_lo.contiguous(), row_k0, L, dil[2], c, K)
+        km = KernelMap(in_idx, out_idx, counts, M, M, indices, indices, shape, shape, ks, (1, 1, 1), pad, dil, True, True)
+        km.build_s = time.perf_counter() - t0
+        return km
     ins, outs = [None] * K, [None] * K
     ins[c] = outs[c] = torch.arange(M, device=dev)
     step = max(1, chunk // max(M * L, 1))
@@ -219,6 +449,29 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
                    shape, shape, ks, (1, 1, 1), pad, dil, True, True)
     km.build_s = time.perf_counter() - t0
     return km
+
+def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, L:int, dx:int, c:int, K:int) -> tuple:
+    "SubM pairs by the native pointer walk (`lk_subm_pairs`): count per thread chunk, then fill; returns (in_idx, out_idx, counts)."
+    lib, M = native_kernels(), skeys.numel()
+    T = max(1, min(torch.get_num_threads(), M // 2048))   # chunks of query voxels, one per worker thread
+    bounds = [M * t // T for t in range(T + 1)]
+    counts = torch.zeros(T, K, dtype=torch.int64)
+    pos = torch.zeros(T, K, dtype=torch.int64)
+    out = {}
+    def run(ts, fill):
+        for t in ts:
+            lib.lk_subm_pairs(_ptr(skeys), _ptr(perm), M, bounds[t], bounds[t + 1], _ptr(row_lo), _ptr(row_k0), row_lo.numel(),
+                              L, dx, c, K, _ptr(counts[t]), _ptr(pos[t]) if fill else None,
+                              _ptr(out['in']) if fill else None, _ptr(out['out']) if fill else None)
+    _run_offset_groups(lambda ts: run(ts, False), [1] * T)
+    tot = counts.sum(0); tot[c] = M
+    starts = torch.cumsum(tot, 0) - tot                      # first pair of every offset
+    pos.copy_(starts[None] + torch.cumsum(counts, 0) - counts)  # + the pairs earlier chunks write
+    n = int(tot.sum())
+    out['in'], out['out'] = torch.empty(n, dtype=torch.int64), torch.empty(n, dtype=torch.int64)
+    out['in'][int(starts[c]):int(starts[c]) + M] = torch.arange(M); out['out'][int(starts[c]):int(starts[c]) + M] = torch.arange(M)
+    _run_offset_groups(lambda ts: run(ts, True), [1] * T)
+    return out['in'], out['out'], tot.tolist()
 
 # %% ../nbs/07_sparse.ipynb #27ea41b3
 def conv_out_shape(shape, kernel_size, stride, padding, dilation) -> tuple:
@@ -270,136 +523,6 @@ def _check_float32(x:Tensor, w:Tensor):
         raise TypeError(f"sparse conv on CPU: only float32 is supported, got features {x.dtype} and weight {w.dtype} "
                         "(cast with .float())")
 
-# %% ../nbs/07_sparse.ipynb #066c58bc
-_NATIVE_SRC = r"""/* lkseg_nb native CPU kernels for sparse convolution over a kernel map (pairs grouped by kernel offset).
-   Single-threaded; the caller splits offsets over threads. float32, row-major, contiguous. */
-#include <stdint.h>
-#include <string.h>
-typedef float v8 __attribute__((vector_size(32)));
-static inline v8 ld(const float* p) { v8 v; memcpy(&v, p, 32); return v; }
-static inline void st(float* p, v8 v) { memcpy(p, &v, 32); }
-static inline v8 bc(float s) { return (v8){s, s, s, s, s, s, s, s}; }
-
-/* out[dst[p]] += x[src[p]] @ w[k] for k in [k0, k1), p in [starts[k], starts[k+1]); x [*, ci], w [K, ci, NV*8]. */
-#define MM(NV) { const int64_t co = NV * 8; \
-  for (int64_t k = k0; k < k1; ++k) { const float* W = w + k * ci * co; \
-    for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { \
-      const float* xr = x + src[p] * ci; float* o = out + dst[p] * co; v8 a[NV], b[NV]; int64_t c = 0; \
-      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] = ld(o + 8 * j); b[j] = bc(0.f); } \
-      for (; c + 1 < ci; c += 2) { const v8 v0 = bc(xr[c]), v1 = bc(xr[c + 1]); const float* wr = W + c * co; \
-        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] += v0 * ld(wr + 8 * j); b[j] += v1 * ld(wr + co + 8 * j); } } \
-      for (; c < ci; ++c) { const v8 v0 = bc(xr[c]); const float* wr = W + c * co; \
-        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += v0 * ld(wr + 8 * j); } \
-      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(o + 8 * j, a[j] + b[j]); } } return 0; }
-int lk_pairs_mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
-                int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
-  switch (co) { case 8: MM(1) case 16: MM(2) case 24: MM(3) case 32: MM(4) case 40: MM(5) case 48: MM(6) case 56: MM(7) case 64: MM(8) }
-  return 1;  /* unsupported width: caller falls back */
-}
-
-/* gw[k] += x[in[p]]^T go[out[p]] for k in [k0, k1); gw [K, ci, NV*8]. Rows of gw in blocks of CB held in registers. */
-#define GW(NV, CB) { const int64_t co = NV * 8; \
-  for (int64_t k = k0; k < k1; ++k) { float* g = gw + k * ci * co; int64_t c0 = 0; \
-    for (; c0 + CB <= ci; c0 += CB) { v8 a[CB][NV]; \
-      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] = ld(g + (c0 + r) * co + 8 * j); \
-      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const float* xr = x + in_idx[p] * ci + c0; const float* gr = go + out_idx[p] * co; \
-        v8 gv[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) gv[j] = ld(gr + 8 * j); \
-        _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) { const v8 xv = bc(xr[r]); \
-          _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[r][j] += xv * gv[j]; } } \
-      _Pragma("GCC unroll 8") for (int r = 0; r < CB; ++r) _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + (c0 + r) * co + 8 * j, a[r][j]); } \
-    for (; c0 < ci; ++c0) { v8 a[NV]; _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] = ld(g + c0 * co + 8 * j); \
-      for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { const v8 xv = bc(x[in_idx[p] * ci + c0]); const float* gr = go + out_idx[p] * co; \
-        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += xv * ld(gr + 8 * j); } \
-      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + c0 * co + 8 * j, a[j]); } } return 0; }
-int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const int64_t* out_idx, const int64_t* starts,
-                   int64_t k0, int64_t k1, int64_t ci, int64_t co, float* gw) {
-  switch (co) { case 8: GW(1, 8) case 16: GW(2, 5) case 24: GW(3, 3) case 32: GW(4, 2) case 40: GW(5, 2) case 48: GW(6, 1) case 56: GW(7, 1) case 64: GW(8, 1) }
-  return 1;
-}
-"""
-
-CPU_KERNEL = 'auto'  # CPU sparse-conv kernels: 'auto' (native where supported, else torch) or 'torch'
-_NATIVE = {}
-
-def _cpu_flags() -> str:
-    "The CPU feature line of /proc/cpuinfo (part of the native build's cache key), or the machine name."
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith(('flags', 'Features')): return line
-    except OSError: pass
-    return platform.machine()
-
-def _build_native(cache_dir:Path) -> Path:
-    "Compile `_NATIVE_SRC` into `cache_dir` (atomic rename) unless a build for this source, compiler and CPU exists."
-    cc = os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
-    if cc is None: raise RuntimeError("no C compiler found (set $CC or install gcc)")
-    key = hashlib.sha256('\0'.join([_NATIVE_SRC, cc, _cpu_flags(), platform.machine()]).encode()).hexdigest()[:16]
-    so = cache_dir/f'lkseg_pairs-{key}.so'
-    if so.exists(): return so
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir) as d:
-        src, tmp = Path(d)/'pairs.c', Path(d)/'pairs.so'
-        src.write_text(_NATIVE_SRC)
-        errs = []
-        for arch in (['-march=native'], []):  # some compilers/CPUs reject -march=native: retry portable
-            p = subprocess.run([cc, '-O3', *arch, '-shared', '-fPIC', '-o', str(tmp), str(src)], capture_output=True, text=True)
-            if p.returncode == 0: break
-            errs.append(p.stderr.strip()[-500:])
-        else: raise RuntimeError(f"{cc} failed: {errs[-1]}")
-        os.replace(tmp, so)
-    return so
-
-def native_kernels():
-    "The native CPU sparse-conv kernels (a `ctypes` library), built on first use; None when off (`LKSEG_NATIVE=0`) or unbuildable."
-    if os.environ.get('LKSEG_NATIVE', '1') == '0': return None
-    if 'lib' not in _NATIVE:
-        _NATIVE['lib'] = None
-        try:
-            so = _build_native(Path(os.environ.get('LKSEG_CACHE') or Path.home()/'.cache'/'lkseg_nb'))
-            lib = ctypes.CDLL(str(so))   # CDLL: the GIL is released during calls
-            V, I = ctypes.c_void_p, ctypes.c_int64
-            for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad):
-                f.argtypes, f.restype = [V, V, V, V, V, I, I, I, I, V], ctypes.c_int
-            _NATIVE['lib'] = lib
-        except Exception as e:
-            warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
-    return _NATIVE['lib']
-
-def _use_native(x:Tensor, co:int, limit:int=64) -> bool:
-    "Whether a CPU product with `co` output columns runs on the native kernel (see `CPU_KERNEL`)."
-    if CPU_KERNEL not in ('auto', 'torch'): raise ValueError(f"lkseg_nb.sparse.CPU_KERNEL must be 'auto' or 'torch', got {CPU_KERNEL!r}")
-    if CPU_KERNEL == 'torch' or x.is_cuda or x.dtype != torch.float32 or co % 8 or co > limit: return False
-    return native_kernels() is not None
-
-def _ptr(t:Tensor) -> ctypes.c_void_p: return ctypes.c_void_p(t.data_ptr())
-
-def _native_pairs_mm(x:Tensor, w:Tensor, src:Tensor, dst:Tensor, km:KernelMap, n_rows:int, n_threads:Optional[int]=None) -> Tensor:
-    "out[dst_k] += x[src_k] @ w[k] over all offsets on the native kernel; `w` [K, C_in, C_out] contiguous."
-    lib, st = native_kernels(), km.starts_tensor()
-    x, w, src, dst = x.contiguous(), w.contiguous(), src.contiguous(), dst.contiguous()
-    def work(ks):
-        out = x.new_zeros(n_rows, w.shape[2])
-        if ks and lib.lk_pairs_mm(_ptr(x), _ptr(w), _ptr(src), _ptr(dst), _ptr(st), ks[0], ks[-1] + 1,
-                                  x.shape[1], w.shape[2], _ptr(out)): raise RuntimeError(f"native kernel: unsupported width {w.shape[2]}")
-        return out
-    outs = _run_offset_groups(work, km.counts, n_threads)
-    out = outs[0]
-    for o in outs[1:]: out += o
-    return out
-
-def _native_wgrad(x:Tensor, go:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
-    "gw[k] = x[in_idx_k]^T @ go[out_idx_k] on the native kernel; each worker writes its own offsets' slices."
-    lib, st = native_kernels(), km.starts_tensor()
-    x, go = x.contiguous(), go.contiguous()
-    gw = x.new_zeros(len(km.counts), x.shape[1], go.shape[1])
-    ii, oo = km.in_idx.contiguous(), km.out_idx.contiguous()
-    def work(ks):
-        if ks and lib.lk_pairs_wgrad(_ptr(x), _ptr(go), _ptr(ii), _ptr(oo), _ptr(st), ks[0], ks[-1] + 1,
-                                     x.shape[1], go.shape[1], _ptr(gw)): raise RuntimeError(f"native kernel: unsupported width {go.shape[1]}")
-    _run_offset_groups(work, km.counts, n_threads)
-    return gw
-
-
 # %% ../nbs/07_sparse.ipynb #a4cb5ee4
 def _starts(counts:list) -> list:
     s = [0]
@@ -413,29 +536,42 @@ def _starts_tensor(self:KernelMap) -> Tensor:
     return st
 KernelMap.starts_tensor = _starts_tensor
 
+def active_offsets(w:Tensor, # weight [K, C_in, C_out]
+                  ) -> Optional[Tensor]:
+    "int8 [K]: 1 where offset k has a nonzero weight; None when every offset has one (nothing to skip)."
+    act = w.reshape(w.shape[0], -1).ne(0).any(1)
+    return None if bool(act.all()) else act.to(torch.int8).cpu().contiguous()
+
+def _active_counts(counts:list, active:Optional[Tensor]) -> list:
+    "Pair counts with skipped offsets counted as 0 (balances the worker threads on the work actually done)."
+    return counts if active is None else [c if a else 0 for c, a in zip(counts, active.tolist())]
+
 def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
-    "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k; `w` is [K, C_in, C_out]."
-    if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km.in_idx, km.out_idx, km, km.n_out, n_threads)
+    "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k whose weights are not all zero; `w` is [K, C_in, C_out]."
+    active = active_offsets(w)
+    if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km.in_idx, km.out_idx, km, km.n_out, n_threads, active)
     st, c = _starts(km.counts), len(km.counts) // 2
+    counts = _active_counts(km.counts, active)
     def work(ks):
         out = x.new_zeros(km.n_out, w.shape[2])
         for k in ks:
-            s, n = st[k], km.counts[k]
+            s, n = st[k], counts[k]
             if n == 0: continue
             if km.centre_identity and k == c: out.addmm_(x, w[k])
             else: out.index_add_(0, km.out_idx[s:s + n], torch.mm(x.index_select(0, km.in_idx[s:s + n]), w[k]))
         return out
-    outs = _run_offset_groups(work, km.counts, n_threads)
+    outs = _run_offset_groups(work, counts, n_threads)
     out = outs[0]
     for o in outs[1:]: out += o
     return out
 
 def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, need_w:bool=True,
               n_threads:Optional[int]=None) -> tuple:
-    "Input grad (transposed weights, swapped pairs) and weight grad (per offset x[in]^T @ go[out]), `w` [K, C_in, C_out]."
+    "Input grad (transposed weights, swapped pairs; all-zero offsets skipped) and weight grad (per offset x[in]^T @ go[out], every offset), `w` [K, C_in, C_out]."
     gx = gw = None
+    active = active_offsets(w) if need_x else None
     if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
-        gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads)
+        gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads, active)
         need_x = False
     if need_w and _use_native(x, w.shape[2], limit=16):   # wider: torch's GEMM form measured faster (bench/bench_native.py)
         gw = _native_wgrad(x, go, km, n_threads)
@@ -448,13 +584,14 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
         for k in ks:
             s, n = st[k], km.counts[k]
             if n == 0: continue
+            gx_k = need_x and (active is None or bool(active[k]))   # the weight grad is wanted for every offset
             if km.centre_identity and k == c:
-                if need_x: gx.addmm_(go, w[k].t())
+                if gx_k: gx.addmm_(go, w[k].t())
                 if need_w: torch.mm(x.t(), go, out=gw[k])
             else:
                 ii, oo = km.in_idx[s:s + n], km.out_idx[s:s + n]
                 g = go.index_select(0, oo)
-                if need_x: gx.index_add_(0, ii, torch.mm(g, w[k].t()))
+                if gx_k: gx.index_add_(0, ii, torch.mm(g, w[k].t()))
                 if need_w: torch.mm(x.index_select(0, ii).t(), g, out=gw[k])  # each offset's slice: one writer
         return gx
     gxs = _run_offset_groups(work, km.counts, n_threads)
