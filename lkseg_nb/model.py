@@ -13,9 +13,9 @@ from .sparse import SparseTensor, SubMConv3d
 from .transforms import voxelize, point_input
 
 # %% auto #0
-__all__ = ['MODEL_REGISTRY', 'scatter_mean', 'SparseSequential', 'SparseBasicBlock', 'point_encoder', 'SPVBlock',
-           'voxel_3d_generator', 'register_model', 'get_model_class', 'largekernelseg', 'largekernelseg_k3',
-           'build_model', 'reference_config', 'param_table', 'random_batch']
+__all__ = ['MODEL_REGISTRY', 'scatter_mean', 'voxel_pool_map', 'pool_voxels', 'batch_pool_map', 'SparseSequential',
+           'SparseBasicBlock', 'point_encoder', 'SPVBlock', 'voxel_3d_generator', 'register_model', 'get_model_class',
+           'largekernelseg', 'largekernelseg_k3', 'build_model', 'reference_config', 'param_table', 'random_batch']
 
 # %% ../nbs/08_model.ipynb #e6a652e6
 def scatter_mean(src: torch.Tensor,  # [N, ...] values to average
@@ -27,6 +27,53 @@ def scatter_mean(src: torch.Tensor,  # [N, ...] values to average
     out = src.new_zeros((n,) + tuple(src.shape[1:])).index_add_(0, index, src)
     cnt = torch.bincount(index, minlength=n).clamp_(min=1).to(src.dtype)
     return out / cnt.view(-1, *([1] * (src.dim() - 1)))
+
+# %% ../nbs/08_model.ipynb #1efbb774
+def voxel_pool_map(src_inv: torch.Tensor,  # int64 [N] point → source (current-scale) voxel
+                   dst_inv: torch.Tensor,  # int64 [N] point → target (next-scale) voxel
+                   n_src: int | None = None,  # number of source voxels (default: src_inv.max()+1)
+                   n_dst: int | None = None,  # number of target voxels (default: dst_inv.max()+1)
+                  ) -> dict:
+    "The (source voxel, target voxel, weight) rows that turn `scatter_mean(y[src_inv], dst_inv)` into a sum over voxels (see `pool_voxels`)."
+    with torch.no_grad():
+        src_inv, dst_inv = src_inv.long(), dst_inv.long()
+        n_src = (int(src_inv.max()) + 1 if src_inv.numel() else 0) if n_src is None else int(n_src)
+        n_dst = (int(dst_inv.max()) + 1 if dst_inv.numel() else 0) if n_dst is None else int(n_dst)
+        n_w = torch.bincount(dst_inv, minlength=n_dst).clamp_(min=1).double()   # points per target voxel
+        lo = torch.full((n_src,), n_dst, dtype=torch.long, device=src_inv.device).scatter_reduce_(0, src_inv, dst_inv, 'amin')
+        hi = torch.full((n_src,), -1, dtype=torch.long, device=src_inv.device).scatter_reduce_(0, src_inv, dst_inv, 'amax')
+        nested = bool(torch.equal(lo, hi))   # every source voxel has points, all in one target voxel
+        if nested:                           # one row per source voxel: weight n_v / n_w, no gather needed
+            src, dst, n_vw = None, lo, torch.bincount(src_inv, minlength=n_src)
+        else:                                # one row per (source, target) pair that occurs: weight n_vw / n_w
+            pair, n_vw = torch.unique(src_inv * n_dst + dst_inv, return_counts=True)
+            src, dst = pair // n_dst, pair % n_dst
+        weight = n_vw.double() / n_w[dst]
+    return dict(src=src, dst=dst, weight=weight, nested=nested, n_src=n_src, n_dst=n_dst)
+
+def pool_voxels(y: torch.Tensor,  # [n_src, ...] one row per source voxel
+                pmap: dict,  # from `voxel_pool_map` / `batch_pool_map`
+               ) -> torch.Tensor:
+    "[n_dst, ...]: the mean over each target voxel's points of their source voxel's row, i.e. `scatter_mean(y[src_inv], dst_inv, n_dst)`."
+    if y.shape[0] != pmap['n_src']: raise ValueError(f"pool_voxels: y has {y.shape[0]} rows, the map {pmap['n_src']} source voxels")
+    v = y if pmap['src'] is None else y.index_select(0, pmap['src'])
+    w = pmap['weight'].to(y.dtype).view(-1, *([1] * (y.dim() - 1)))
+    return y.new_zeros((pmap['n_dst'],) + tuple(y.shape[1:])).index_add_(0, pmap['dst'], v * w)
+
+def batch_pool_map(batch: dict,  # a voxelized batch (keys 'scale_s')
+                   src_scale: int,  # the scale pooled from
+                   dst_scale: int,  # the scale pooled into
+                  ) -> dict:
+    "`voxel_pool_map` from the `src_scale` to the `dst_scale` voxels of `batch`, cached in `batch[f'scale_{dst_scale}'][f'pool_from_{src_scale}']`."
+    src, dst = batch[f'scale_{src_scale}'], batch[f'scale_{dst_scale}']
+    si, di = src['coors_inv'], dst['coors_inv']
+    sig = (si._version, di._version, int(src['coors'].shape[0]), int(dst['coors'].shape[0]))
+    key = f'pool_from_{src_scale}'
+    m = dst.get(key) if isinstance(dst, dict) else None
+    if m is not None and m['src_inv'] is si and m['dst_inv'] is di and m['sig'] == sig: return m
+    m = dict(voxel_pool_map(si, di, sig[2], sig[3]), src_inv=si, dst_inv=di, sig=sig)
+    if isinstance(dst, dict): dst[key] = m
+    return m
 
 # %% ../nbs/08_model.ipynb #9e94fd6b
 _FEATURE_MODULES = (nn.modules.batchnorm._BatchNorm, nn.LeakyReLU, nn.ReLU, nn.Linear, nn.Dropout, nn.Identity)  # _BatchNorm: also SyncBatchNorm
@@ -78,7 +125,7 @@ class SparseBasicBlock(nn.Module):
 
 # %% ../nbs/08_model.ipynb #eb06a6b8
 class point_encoder(nn.Module):
-    "Point branch of an SPVBlock: coarse pooling + MLPs on voxels, gathered to points, pooled into the next scale."
+    "Point branch of an SPVBlock: coarse pooling + MLPs on voxels, averaged over the points of the next-scale voxels."
     def __init__(self, in_channels: int,  # input feature width
                  out_channels: int,  # output feature width
                  scale: int,  # the scale this branch pools into
@@ -111,11 +158,13 @@ class point_encoder(nn.Module):
                 coors_inv: torch.Tensor,  # [N] point → current voxel
                 next_coors_inv: torch.Tensor,  # [N] point → next-scale voxel
                 next_num: int,  # number of next-scale voxels
+                pool: dict | None = None,  # `voxel_pool_map(coors_inv, next_coors_inv)`, if already known
                ) -> torch.Tensor:
-        "Point-branch features pooled into the next-scale voxels, [next_num, out_channels]."
+        "Point-branch features averaged over the points of the next-scale voxels, [next_num, out_channels]; `layer_out` runs per voxel."
         pooled, inv = self.downsample(coors, features)
-        out = torch.cat([self.layer_in(features), self.PPmodel(pooled)[inv]], 1)
-        return scatter_mean(self.layer_out(out[coors_inv]), next_coors_inv, next_num)
+        out = torch.cat([self.layer_in(features), self.PPmodel(pooled).index_select(0, inv)], 1)
+        if pool is None: pool = voxel_pool_map(coors_inv, next_coors_inv, features.shape[0], next_num)
+        return pool_voxels(self.layer_out(out), pool)   # == scatter_mean(layer_out(out[coors_inv]), next_coors_inv)
 
 # %% ../nbs/08_model.ipynb #b9f21d91
 def _zyx_extent(spatial_shape: Sequence[int], scale: int) -> list:
@@ -146,11 +195,12 @@ class SPVBlock(nn.Module):
         "Returns (sparse tensor on the `scale` voxels, per-point features [N, out_channels])."
         last, cur = batch[f'scale_{self.last_scale}'], batch[f'scale_{self.scale}']
         n_cur = cur['coors'].shape[0]
+        pool = batch_pool_map(batch, self.last_scale, self.scale)   # computed once per batch and scale pair
         v_fea = self.v_enc(x)
-        v_fea_inv = scatter_mean(v_fea.features[last['coors_inv']], cur['coors_inv'], n_cur)
-        p_fea = self.p_enc(x.features + v_fea.features, last['coors'], last['coors_inv'], cur['coors_inv'], n_cur)
+        v_fea_inv = pool_voxels(v_fea.features, pool)   # == scatter_mean(v_fea.features[last inv], cur inv, n_cur)
+        p_fea = self.p_enc(x.features + v_fea.features, last['coors'], last['coors_inv'], cur['coors_inv'], n_cur, pool)
         nxt = SparseTensor(p_fea + v_fea_inv, cur['coors'], self.spatial_shape, batch['batch_size'])
-        return nxt, p_fea[cur['coors_inv']]
+        return nxt, p_fea.index_select(0, cur['coors_inv'])   # == p_fea[coors_inv]; index_select is faster on CPU
 
 # %% ../nbs/08_model.ipynb #624d5f7e
 class voxel_3d_generator(nn.Module):
