@@ -129,6 +129,7 @@ class SparseParams:
     stop_sparse_epoch: int = 60  # no topology update after this epoch
     prune_rate_min: float = 0.005  # (lkseg_nb) eta_min of the prune-rate cosine decay (the reference hard-codes 0.005)
     mask_seed: Optional[int] = None  # (lkseg_nb) seed of the mask topology RNG (None = drawn from the run's seed)
+    granularity: str = 'weight'  # (lkseg_nb) SDS mask unit: 'weight' (reference code) or 'tap' (a whole kernel position; the paper's figure; lets the conv skip pruned taps)
     use_cws: bool = False  # (lkseg_nb) channel-wise weight selection of the large kernels' middle channels (absent from the reference)
     cws_keep_ratio: float = 0.5  # (lkseg_nb) fraction of middle channels kept per residual block
     cws_update_frequency: int = 1000  # (lkseg_nb) iterations between channel selections
