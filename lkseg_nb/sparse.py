@@ -190,33 +190,30 @@ AI void tile(const float* const* xr, float* const* o, const float* W, int64_t ci
   _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) _Pragma("GCC unroll 4") for (int j = 0; j < CB; ++j) st(o[q] + 8 * j, acc[q][j]);
 }
 
-/* All column blocks (B1 [+ B2] vectors) of PB pairs starting at p; pairs with a repeated output row inside the tile
-   (never the case for maps built here: an offset pairs each output with at most one input) run one by one. */
-AI void pairs_tile(const float* x, const float* W, const int64_t* src, const int64_t* dst, int64_t p, int64_t ci,
-                   int64_t co, float* out, const int PB, const int B1, const int B2) {
-  const float* xr[8]; float* o[8]; int dup = 0;
-  _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) { xr[q] = x + src[p + q] * ci; o[q] = out + dst[p + q] * co; }
-  for (int q = 1; q < PB; ++q) for (int r = 0; r < q; ++r) dup |= (dst[p + q] == dst[p + r]);
-  if (dup) {
-    for (int q = 0; q < PB; ++q) {
-      tile(xr + q, o + q, W, ci, co, 1, B1);
-      if (B2) { float* o2 = o[q] + 8 * B1; tile(xr + q, &o2, W + 8 * B1, ci, co, 1, B2); }
-    }
-    return;
-  }
-  tile(xr, o, W, ci, co, PB, B1);
-  if (B2) { float* o2[8]; _Pragma("GCC unroll 8") for (int q = 0; q < PB; ++q) o2[q] = o[q] + 8 * B1;
-            tile(xr, o2, W + 8 * B1, ci, co, PB, B2); }
+/* Outputs of 32..64 columns: tiles of 6 pairs x 16 columns (12 accumulators + 2 weight vectors + 1 broadcast fit
+   the 16 AVX2 registers), the columns in blocks of 16 (+ one block of 8). Pairs with a repeated output row inside a
+   tile (never the case for maps built here: an offset pairs each output with at most one input) and the last < 6
+   pairs of an offset run one by one. */
+#define PB 6
+AI void cols(const float* const* xr, float* const* o, const float* W, int64_t ci, int64_t co, const int P) {
+  float* oj[PB]; int64_t j0 = 0;
+  for (; j0 + 16 <= co; j0 += 16) { _Pragma("GCC unroll 8") for (int q = 0; q < P; ++q) oj[q] = o[q] + j0; tile(xr, oj, W + j0, ci, co, P, 2); }
+  if (j0 < co) { _Pragma("GCC unroll 8") for (int q = 0; q < P; ++q) oj[q] = o[q] + j0; tile(xr, oj, W + j0, ci, co, P, 1); }
 }
 
-AI void mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
-           const int8_t* active, int64_t k0, int64_t k1, int64_t ci, float* out, const int PB, const int B1, const int B2) {
-  const int64_t co = 8 * (B1 + B2);
+static void mm_tiles(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
+                     const int8_t* active, int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
   for (int64_t k = k0; k < k1; ++k) {
     if (active && !active[k]) continue;   /* every weight of this offset is zero: it adds nothing */
-    const float* W = w + k * ci * co; int64_t p = starts[k];
-    for (; p + PB <= starts[k + 1]; p += PB) pairs_tile(x, W, src, dst, p, ci, co, out, PB, B1, B2);
-    for (; p < starts[k + 1]; ++p) pairs_tile(x, W, src, dst, p, ci, co, out, 1, B1, B2);
+    const float* W = w + k * ci * co;
+    for (int64_t p = starts[k], end = starts[k + 1]; p < end; p += PB) {
+      const int n = end - p < PB ? (int)(end - p) : PB;
+      const float* xr[PB]; float* o[PB]; int dup = 0;
+      for (int q = 0; q < n; ++q) { xr[q] = x + src[p + q] * ci; o[q] = out + dst[p + q] * co; }
+      for (int q = 1; q < n; ++q) for (int r = 0; r < q; ++r) dup |= (dst[p + q] == dst[p + r]);
+      if (n == PB && !dup) cols(xr, o, W, ci, co, PB);
+      else for (int q = 0; q < n; ++q) cols(xr + q, o + q, W, ci, co, 1);
+    }
   }
 }
 
@@ -237,12 +234,8 @@ AI void mm(const float* x, const float* w, const int64_t* src, const int64_t* ds
 int lk_pairs_mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
                 const int8_t* active, int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
   switch (co) {
-    case 8: MM(1) case 16: MM(2) case 24: MM(3)   /* narrow: the tiles measured no faster (bench/bench_native.py) */
-    case 32: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 0); return 0;
-    case 40: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 3, 2); return 0;
-    case 48: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 3, 3); return 0;
-    case 56: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 3); return 0;
-    case 64: mm(x, w, src, dst, starts, active, k0, k1, ci, out, 2, 4, 4); return 0;
+    case 8: MM(1) case 16: MM(2) case 24: MM(3)   /* narrow: one pair at a time measured as fast as tiles there */
+    case 32: case 40: case 48: case 56: case 64: mm_tiles(x, w, src, dst, starts, active, k0, k1, ci, co, out); return 0;
   }
   return 1;
 }
