@@ -13,7 +13,7 @@ from .sparse import SparseTensor, SubMConv3d
 from .transforms import voxelize, point_input
 
 # %% auto #0
-__all__ = ['MODEL_REGISTRY', 'scatter_mean', 'voxel_pool_map', 'pool_voxels', 'batch_pool_map', 'SparseSequential',
+__all__ = ['MODEL_REGISTRY', 'scatter_mean', 'voxel_pool_map', 'pool_voxels', 'batch_pool_map', 'head_groups', 'SparseSequential',
            'SparseBasicBlock', 'point_encoder', 'SPVBlock', 'voxel_3d_generator', 'register_model', 'get_model_class',
            'largekernelseg', 'largekernelseg_k3', 'build_model', 'reference_config', 'param_table', 'random_batch']
 
@@ -74,6 +74,31 @@ def batch_pool_map(batch: dict,  # a voxelized batch (keys 'scale_s')
     m = dict(voxel_pool_map(si, di, sig[2], sig[3]), src_inv=si, dst_inv=di, sig=sig)
     if isinstance(dst, dict): dst[key] = m
     return m
+
+def head_groups(batch: dict,  # a voxelized batch (keys 'scale_s'); the pool maps between consecutive `scales` get cached
+                scales: Sequence[int],  # the scales whose per-voxel features the head concatenates, e.g. [2, 4, 8, 16]
+               ) -> dict:
+    "Points lying in the same voxel at every one of `scales` share one head input: `rep` (a point per distinct combination), `inv` (point → combination), `vox` (each combination's voxel per scale); cached in `batch['head_groups']`."
+    invs = [batch[f'scale_{s}']['coors_inv'] for s in scales]
+    sig = tuple((i._version, int(batch[f'scale_{s}']['coors'].shape[0])) for i, s in zip(invs, scales))
+    g = batch.get('head_groups')
+    if isinstance(g, dict) and g.get('sig') == sig and len(g['invs']) == len(invs) and all(a is b for a, b in zip(g['invs'], invs)): return g
+    with torch.no_grad():
+        key, refined = invs[0].long(), False
+        for a, b, inv in zip(scales, scales[1:], invs[1:]):
+            if batch_pool_map(batch, a, b)['nested']: continue   # the coarser voxel is a function of the finer one
+            n_b = int(batch[f'scale_{b}']['coors'].shape[0])
+            key = torch.unique(key * n_b + inv.long(), return_inverse=True)[1]   # dense ids < N: no int64 overflow
+            refined = True
+        n = (int(key.max()) + 1 if key.numel() else 0) if refined else int(batch[f'scale_{scales[0]}']['coors'].shape[0])
+        N = key.numel()
+        rep = torch.full((n,), N, dtype=torch.long, device=key.device).scatter_reduce_(
+            0, key, torch.arange(N, device=key.device), 'amin')   # every id has a point: the first one
+        vox = [i.long().index_select(0, rep) for i in invs]
+    g = dict(rep=rep, inv=key, vox=vox, n=n, invs=invs, sig=sig)
+    batch['head_groups'] = g
+    return g
+
 
 # %% ../nbs/08_model.ipynb #9e94fd6b
 _FEATURE_MODULES = (nn.modules.batchnorm._BatchNorm, nn.LeakyReLU, nn.ReLU, nn.Linear, nn.Dropout, nn.Identity)  # _BatchNorm: also SyncBatchNorm
@@ -192,7 +217,7 @@ class SPVBlock(nn.Module):
     def forward(self, x: SparseTensor,  # features on the `last_scale` voxels
                 batch: dict,  # the voxelized batch (keys 'scale_s')
                ):
-        "Returns (sparse tensor on the `scale` voxels, per-point features [N, out_channels])."
+        "Returns (sparse tensor on the `scale` voxels, point-branch features per `scale` voxel [n_scale_voxels, out_channels])."
         last, cur = batch[f'scale_{self.last_scale}'], batch[f'scale_{self.scale}']
         n_cur = cur['coors'].shape[0]
         pool = batch_pool_map(batch, self.last_scale, self.scale)   # computed once per batch and scale pair
@@ -200,7 +225,7 @@ class SPVBlock(nn.Module):
         v_fea_inv = pool_voxels(v_fea.features, pool)   # == scatter_mean(v_fea.features[last inv], cur inv, n_cur)
         p_fea = self.p_enc(x.features + v_fea.features, last['coors'], last['coors_inv'], cur['coors_inv'], n_cur, pool)
         nxt = SparseTensor(p_fea + v_fea_inv, cur['coors'], self.spatial_shape, batch['batch_size'])
-        return nxt, p_fea.index_select(0, cur['coors_inv'])   # == p_fea[coors_inv]; index_select is faster on CPU
+        return nxt, p_fea   # the reference returns p_fea[coors_inv] (per point); the head gathers (`head_groups`)
 
 # %% ../nbs/08_model.ipynb #624d5f7e
 class voxel_3d_generator(nn.Module):
@@ -264,7 +289,7 @@ def _need(section: Mapping, name: str, key: str):
 
 @register_model
 class largekernelseg(nn.Module):
-    "LSK3DNet: point stem → S SPVBlocks with k³ SubM residual blocks → concat per-point features → MLP head."
+    "LSK3DNet: point stem → S SPVBlocks with k³ SubM residual blocks → concat per-point features → MLP head (run once per distinct voxel combination)."
     default_kernel = (9, 9, 9)
     def __init__(self, configs: Mapping,  # a config with sections `model_params` and `dataset_params`
                 ):
@@ -307,8 +332,10 @@ class largekernelseg(nn.Module):
         feats = []
         for blk in self.spv_enc:
             x, f = blk(x, batch)
-            feats.append(f)
-        batch['logits'] = self.classifier(torch.cat(feats, 1))
+            feats.append(f)   # per voxel of scale blk.scale
+        g = head_groups(batch, self.scale_list)   # the reference runs the head on every point: same rows, computed once
+        head_in = torch.cat([f.index_select(0, v) for f, v in zip(feats, g['vox'])], 1)
+        batch['logits'] = self.classifier(head_in).index_select(0, g['inv'])
         return batch
 
 # %% ../nbs/08_model.ipynb #4d382aea
