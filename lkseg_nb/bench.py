@@ -22,12 +22,12 @@ from .train import git_revision, setup_process, Training
 
 # %% auto #0
 __all__ = ['SECTIONS', 'SECTION_TITLES', 'TARGETS', 'COLUMNS', 'WRAP', 'FULL_CROP', 'QUICK_CROP', 'QUICK_MODEL_CROP',
-           'QUICK_MODEL_NOTE', 'QUICK_DEMO_OVERRIDES', 'QUICK_DEMO_NOTE', 'GPU_ROWS', 'DEFAULT_REPEATS',
-           'SECTION_FUNCS', 'judge', 'make_row', 'machine_info', 'format_table', 'to_markdown', 'write_results',
-           'load_results', 'kitti_scan', 'scan_batch', 'sparse_correctness', 'bench_sparse', 'model_setup',
-           'model_variants', 'bench_model', 'demo_training', 'step_profile', 'bench_data', 'mask_traffic',
-           'bench_masking', 'peak_memory', 'bench_memory', 'bench_gpu', 'parse_sections', 'reproduce_command',
-           'run_suite', 'main', 'target_summary']
+           'QUICK_MODEL_NOTE', 'GRANULARITY_NAMES', 'QUICK_DEMO_OVERRIDES', 'QUICK_DEMO_NOTE', 'GPU_ROWS',
+           'DEFAULT_REPEATS', 'SECTION_FUNCS', 'judge', 'make_row', 'machine_info', 'format_table', 'to_markdown',
+           'write_results', 'load_results', 'kitti_scan', 'scan_batch', 'sparse_correctness', 'bench_sparse',
+           'model_setup', 'model_variants', 'bench_model', 'demo_training', 'step_profile', 'bench_data',
+           'mask_traffic', 'bench_masking', 'peak_memory', 'bench_memory', 'bench_gpu', 'parse_sections',
+           'reproduce_command', 'run_suite', 'main', 'target_summary']
 
 # %% ../nbs/23_bench.ipynb #cb470b79
 SECTIONS = ('sparse', 'model', 'data', 'masking', 'memory', 'gpu')
@@ -293,21 +293,30 @@ def model_setup(quick:bool, # the --quick stand-in instead of the reference conf
     cfg['dataset_params'].update(min_volume_space=list(QUICK_MODEL_CROP[0]), max_volume_space=list(QUICK_MODEL_CROP[1]))
     return cfg, scan_batch(scan, *QUICK_MODEL_CROP), QUICK_MODEL_NOTE
 
+GRANULARITY_NAMES = {'weight': 'per weight', 'tap': 'per tap'}
+
 def model_variants(configs:dict, # model config (`model_params`, `dataset_params`)
                    sparsity:float=0.3, # SDS: fraction of the k³ weights zeroed (Masking, ERK, spatial groups)
                    keep_ratio:float=0.5, # CWS: kept fraction of the middle channels
                    seed:int=0, # weight and mask seed
+                   granularities:Sequence[str]=('weight', 'tap'), # SDS mask units to compare (`Masking(granularity=...)`)
                   ) -> dict:
-    "`{name: model}`: naive k³, SDS (Masking-zeroed copy), SDS + CWS compact export; the same random weights."
+    "`{name: model}`: naive k³, then per SDS granularity the SDS model (Masking-zeroed copy) and its SDS + CWS compact export; the same random weights."
     torch.manual_seed(seed)
     naive = build_model(configs)
     k = int(naive.kernel_size[0])
-    sds = copy.deepcopy(naive)
     part = list(configs['model_params'].get('spatial_group_partition', [0, 3, 6, 9]))
-    Masking(torch.optim.SGD(sds.parameters(), lr=0.), sparsity=sparsity, spatial_partition=part, sparse_init='ERK', seed=seed).add_module(sds)
-    masked = copy.deepcopy(sds)
-    sel = ChannelSelector(masked, keep_ratio, 1, 1); sel.select()
-    return {f'naive {k}³': naive, f'SDS {sparsity:g}': sds, f'SDS {sparsity:g} + CWS {keep_ratio:g} compact': export_compact(masked, sel)}
+    out = {f'naive {k}³': naive}
+    for g in granularities:
+        if g not in GRANULARITY_NAMES: raise ValueError(f"model_variants: granularity must be one of {list(GRANULARITY_NAMES)}, got {g!r}")
+        sds = copy.deepcopy(naive)
+        Masking(torch.optim.SGD(sds.parameters(), lr=0.), sparsity=sparsity, spatial_partition=part, sparse_init='ERK', seed=seed,
+                granularity=g).add_module(sds)
+        masked = copy.deepcopy(sds)
+        sel = ChannelSelector(masked, keep_ratio, 1, 1); sel.select()
+        name = f'SDS {sparsity:g} ({GRANULARITY_NAMES[g]})'
+        out[name], out[f'{name} + CWS {keep_ratio:g} compact'] = sds, export_compact(masked, sel)
+    return out
 
 def _sync():
     if torch.cuda.is_available(): torch.cuda.synchronize()
@@ -343,13 +352,14 @@ class _SharedPairCounts:
 
 def bench_model(ctx:dict) -> list:
     "Section 2: params, counted FLOPs, inference latency and forward+backward time of naive / SDS / SDS+CWS on the real scan."
-    names = ['naive 9³: inference', 'SDS 0.3: inference', 'SDS 0.3 + CWS 0.5 compact: inference']
-    if ctx['scan'] is None: return _skipped('model', names, 'shared SemanticKITTI scan not found (pass --scan)', [None, None, 'cws_latency_vs_naive'])
+    names = ['naive 9³: inference'] + [f'SDS 0.3 ({g}){c}: inference' for g in GRANULARITY_NAMES.values() for c in ('', ' + CWS 0.5 compact')]
+    if ctx['scan'] is None:
+        return _skipped('model', names, 'shared SemanticKITTI scan not found (pass --scan)', [None] + [None, 'cws_latency_vs_naive'] * len(GRANULARITY_NAMES))
     cfg, batch, note = model_setup(ctx['quick'], ctx['scan'])
     R, show = ctx['repeats']['model'], ctx.get('progress', True)
     models = model_variants(cfg)
     flops = {}
-    with _SharedPairCounts():   # the three models see the same voxels: count their neighbour pairs once
+    with _SharedPairCounts():   # the models see the same voxels: count their neighbour pairs once
         for n, m in tqdm(models.items(), desc='model: FLOPs + warm-up', leave=False, disable=not show):
             flops[n] = summarize(count_flops(m, dict(batch)))
     t_inf, t_step = {n: [] for n in models}, {n: [] for n in models}
