@@ -539,9 +539,9 @@ def _active_counts(counts:list, active:Optional[Tensor]) -> list:
     "Pair counts with skipped offsets counted as 0 (balances the worker threads on the work actually done)."
     return counts if active is None else [c if a else 0 for c, a in zip(counts, active.tolist())]
 
-def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None) -> Tensor:
-    "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k whose weights are not all zero; `w` is [K, C_in, C_out]."
-    active = active_offsets(w)
+def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None, active='auto') -> Tensor:
+    "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k whose weights are not all zero (`active`: `active_offsets(w)`, computed if 'auto'); `w` is [K, C_in, C_out]."
+    if isinstance(active, str): active = active_offsets(w)
     if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km.in_idx, km.out_idx, km, km.n_out, n_threads, active)
     st, c = _starts(km.counts), len(km.counts) // 2
     counts = _active_counts(km.counts, active)
@@ -559,10 +559,10 @@ def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None) ->
     return out
 
 def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, need_w:bool=True,
-              n_threads:Optional[int]=None) -> tuple:
+              n_threads:Optional[int]=None, active='auto') -> tuple:
     "Input grad (transposed weights, swapped pairs; all-zero offsets skipped) and weight grad (per offset x[in]^T @ go[out], every offset), `w` [K, C_in, C_out]."
     gx = gw = None
-    active = active_offsets(w) if need_x else None
+    if isinstance(active, str): active = active_offsets(w) if need_x else None
     if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
         gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads, active)
         need_x = False
@@ -603,15 +603,16 @@ class SparseConvFunction(torch.autograd.Function):
         Co, Ci = weight.shape[0], weight.shape[-1]
         w = weight.reshape(Co, -1, Ci).permute(1, 2, 0).contiguous()  # [K, C_in, C_out]
         ctx.km, ctx.wshape = km, weight.shape
+        ctx.active = active_offsets(w)   # offsets to skip: found once, used by the forward and the input grad
         x = features.contiguous()
         ctx.save_for_backward(x, w)
-        return _gemm_fwd(x, w, km)
+        return _gemm_fwd(x, w, km, active=ctx.active)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
-        gx, gw = _gemm_bwd(x, w, grad_out.contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+        gx, gw = _gemm_bwd(x, w, grad_out.contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], active=ctx.active)
         if gw is not None: gw = gw.permute(2, 0, 1).reshape(ctx.wshape)
         return gx, gw, None
 
