@@ -669,7 +669,7 @@ def bench_gpu(ctx:dict) -> list:
                      ratio=amp / f32, ratio_of='× fp32 step', figures=dict(ms=res[True][0], peak_mib=res[True][1]))]
 
 # %% ../nbs/23_bench.ipynb #d9f5a5f3
-DEFAULT_REPEATS = {False: dict(sparse=3, model=2, data=3, masking=3, memory=1, gpu=20),   # full run
+DEFAULT_REPEATS = {False: dict(sparse=3, model=3, data=3, masking=3, memory=1, gpu=20),   # full run
                    True: dict(sparse=1, model=1, data=1, masking=1, memory=1, gpu=5)}     # --quick
 SECTION_FUNCS = dict(sparse=bench_sparse, model=bench_model, data=bench_data, masking=bench_masking, memory=bench_memory, gpu=bench_gpu)
 
@@ -695,7 +695,7 @@ def _section_note(s:str, quick:bool, repeats_given:bool) -> str:
                       'data': QUICK_DEMO_NOTE + ' (full: the demo config as it is)', 'masking': QUICK_DEMO_NOTE + '; 6 gloo steps',
                       'memory': QUICK_MODEL_NOTE + ' (reference: full scan, 0.05 m, width 64)'}.get(s, '')
     if s == 'model' and not repeats_given:
-        return 'scaled: 2 timed rounds (model order rotated) after the FLOP-counting warm-up, as one round takes minutes here; --repeats N for more'
+        return f"scaled: {DEFAULT_REPEATS[False]['model']} timed rounds (model order rotated) after the FLOP-counting warm-up, as one round takes over a minute here; --repeats N for more"
     return ''
 
 def run_suite(only=None, # sections to run (None = all), e.g. 'sparse,model' or ['data']
