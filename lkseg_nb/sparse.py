@@ -284,6 +284,16 @@ int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const
   return 1;
 }
 
+/* active[k] = 1 where the n weights of offset k (w + k*n) hold a nonzero (NaN counts, -0.0 does not); returns how many
+   offsets are active. Stops at an offset's first nonzero, so dense offsets cost almost nothing. */
+int64_t lk_active(const float* w, int64_t K, int64_t n, int8_t* active) {
+  int64_t a = 0;
+  for (int64_t k = 0; k < K; ++k) { const float* p = w + k * n; int8_t on = 0;
+    for (int64_t i = 0; i < n; ++i) if (p[i] != 0.f) { on = 1; break; }
+    active[k] = on; a += on; }
+  return a;
+}
+
 /* Submanifold neighbour search. skeys: the M voxel keys, sorted ascending, unique; perm: original row of each.
    For the query voxels m in [m0, m1) and each of the R kernel rows (dz, dy) at or after the centre row, the neighbours
    are the keys in [skeys[m] + row_lo[r], ... + L) at multiples of dx; x-step t is kernel offset row_k0[r] + t.
@@ -362,6 +372,7 @@ def native_kernels():
             lib.lk_pairs_wgrad.argtypes = [V, V, V, V, V, I, I, I, I, V]
             lib.lk_subm_pairs.argtypes = [V, V, I, I, I, V, V, I, I, I, I, I, V, V, V, V]
             for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad, lib.lk_subm_pairs): f.restype = ctypes.c_int
+            lib.lk_active.argtypes, lib.lk_active.restype = [V, I, I, V], ctypes.c_int64
             _NATIVE['lib'] = lib
         except Exception as e:
             warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
@@ -554,6 +565,9 @@ KernelMap.starts_tensor = _starts_tensor
 def active_offsets(w:Tensor, # weight [K, C_in, C_out]
                   ) -> Optional[Tensor]:
     "int8 [K]: 1 where offset k has a nonzero weight; None when every offset has one (nothing to skip)."
+    if w.is_contiguous() and _use_native(w, 8):   # native: stops at each offset's first nonzero (torch's test reads every weight twice)
+        act = torch.empty(w.shape[0], dtype=torch.int8)
+        return None if native_kernels().lk_active(_ptr(w), w.shape[0], w[0].numel(), _ptr(act)) == w.shape[0] else act
     act = w.reshape(w.shape[0], -1).ne(0).any(1)
     return None if bool(act.all()) else act.to(torch.int8).cpu().contiguous()
 
