@@ -8,7 +8,8 @@ widths, alternating the two builds, default thread count, min of `--repeats` (wa
     python bench/bench_prefetch.py
     python bench/bench_prefetch.py --cases 0.1:64:32 --repeats 7
 """
-import argparse, os, sys, tempfile, time
+import argparse, ctypes, os, sys, tempfile, time
+from pathlib import Path
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -28,9 +29,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory() as d:
             S._NATIVE_SRC = '#define PFD 0\n' + src
-            off = S._build_native(__import__('pathlib').Path(d))
-            import ctypes
-            off = ctypes.CDLL(str(off))
+            off = ctypes.CDLL(str(S._build_native(Path(d))))
             for n in ('lk_pairs_mm', 'lk_pairs_wgrad', 'lk_subm_pairs'):
                 getattr(off, n).argtypes, getattr(off, n).restype = getattr(on, n).argtypes, ctypes.c_int
     finally: S._NATIVE_SRC = src

@@ -5,6 +5,7 @@ On the real scan at the reference config, naive 9³ and per-tap SDS 0.3 + CWS 0.
 `python -m lkseg_nb.bench --only model`), interleaved for --rounds rounds, medians:
   conv  = time inside the sparse-conv products (`lkseg_nb.sparse._gemm_fwd`, including the skipped-offset check),
   maps  = time building SubM neighbour maps (`build_subm_map`),
+  active = the all-zero-offset check (`active_offsets`, once per conv call),
   rest  = everything else (voxelization, stem, point branch, BN/activations, 1x1 convs, head).
 Also times the neighbour search on its own, torch path vs native, at 0.1 m (same pairs; checked).
 
@@ -45,7 +46,7 @@ def main(argv=None):
             t = time.perf_counter(); r = f(*args, **kw); T[key] += time.perf_counter() - t; return r
         setattr(S, name, g)
         return f
-    origs = {n: timed(n, k) for n, k in (('_gemm_fwd', 'conv'), ('build_subm_map', 'maps'))}
+    origs = {n: timed(n, k) for n, k in (('_gemm_fwd', 'conv'), ('build_subm_map', 'maps'), ('active_offsets', 'active'))}
     res = {n: defaultdict(list) for n in models}
     try:
         for m in models.values():
@@ -56,13 +57,14 @@ def main(argv=None):
                 T.clear(); t = time.perf_counter()
                 with torch.no_grad(): m(dict(batch))
                 tot = time.perf_counter() - t
-                for k, v in (('total', tot), ('conv', T['conv']), ('maps', T['maps']), ('rest', tot - T['conv'] - T['maps'])):
+                for k, v in (('total', tot), ('conv', T['conv']), ('maps', T['maps']), ('active', T['active']),
+                             ('rest', tot - T['conv'] - T['maps'] - T['active'])):
                     res[n][k].append(v)
     finally:
         for n, f in origs.items(): setattr(S, n, f)
     med = {n: {k: statistics.median(v) for k, v in d.items()} for n, d in res.items()}
     for n, d in med.items():
-        print(f"{n:38s} total {d['total']:.2f} s = conv {d['conv']:.2f} + maps {d['maps']:.2f} + rest {d['rest']:.2f}")
+        print(f"{n:38s} total {d['total']:.2f} s = conv {d['conv']:.2f} + maps {d['maps']:.2f} + active {d['active']:.3f} + rest {d['rest']:.2f}")
     (nn, dn), (nc, dc) = med.items()
     print(f"ratio compact / naive: total {dc['total'] / dn['total']:.3f}, conv only {dc['conv'] / dn['conv']:.3f} "
           f"(medians of {a.rounds} rounds; the counted nonzero 9³ FLOPs ratio is in bench section 2)")
