@@ -634,7 +634,7 @@ def bench_memory(ctx:dict) -> list:
                      ratio_of='× inference peak', note=trn['note'], figures=trn)]
 
 # %% ../nbs/23_bench.ipynb #22d9dd49
-GPU_ROWS = ('reference config: forward ms/scan', 'training step fp32', 'training step AMP (float16)')
+GPU_ROWS = ('reference config: forward ms/scan', 'training step fp32', 'training step AMP (float16)', 'forward ms/scan AMP (float16)')
 
 def bench_gpu(ctx:dict) -> list:
     "Section 6 (CUDA only): reference-config forward ms/scan, training step fp32 and AMP, with spconv on the GPU."
@@ -650,6 +650,10 @@ def bench_gpu(ctx:dict) -> list:
     torch.cuda.reset_peak_memory_stats()
     fwd = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
     fwd_mem = torch.cuda.max_memory_allocated() / 2**20
+    def fwd_amp():
+        with torch.autocast('cuda', dtype=torch.float16): _forward(model, batch)
+    for _ in range(warm): fwd_amp()
+    fwd16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     def step(amp, scaler):
         model.train(); opt.zero_grad(set_to_none=True)
@@ -671,7 +675,9 @@ def bench_gpu(ctx:dict) -> list:
             make_row('gpu', f"{GPU_ROWS[1]} ({name})", f"{f32:.1f} ms, peak {res[False][1]:,.0f} MiB",
                      ratio=f32 / statistics.median(fwd), ratio_of='× forward', figures=dict(ms=res[False][0], peak_mib=res[False][1])),
             make_row('gpu', f"{GPU_ROWS[2]} ({name})", f"{amp:.1f} ms, peak {res[True][1]:,.0f} MiB",
-                     ratio=amp / f32, ratio_of='× fp32 step', figures=dict(ms=res[True][0], peak_mib=res[True][1]))]
+                     ratio=amp / f32, ratio_of='× fp32 step', figures=dict(ms=res[True][0], peak_mib=res[True][1])),
+            make_row('gpu', f"{GPU_ROWS[3]} ({name})", f"{statistics.median(fwd16):.1f} ms (median of {R})",
+                     ratio=statistics.median(fwd16) / statistics.median(fwd), ratio_of='× fp32 forward', figures=dict(ms=fwd16))]
 
 # %% ../nbs/23_bench.ipynb #d9f5a5f3
 DEFAULT_REPEATS = {False: dict(sparse=3, model=3, data=3, masking=3, memory=1, gpu=20),   # full run

@@ -47,7 +47,10 @@ def setup_process(local_rank: int, nprocs: int, configs, opts: dict) -> torch.de
     if opts.get('debug'): torch.autograd.set_detect_anomaly(True)
     tp = configs['train_params']
     if nprocs > 1 or 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1:
-        rank, world, device = init_distributed(local_rank, nprocs, ip=opts.get('ip', '127.0.0.1'), port=opts.get('port'))
+        # --cpu: gloo and CPU tensors even where CUDA is visible (init_distributed alone would pick nccl and a GPU)
+        rank, world, device = init_distributed(local_rank, nprocs, ip=opts.get('ip', '127.0.0.1'), port=opts.get('port'),
+                                               backend='gloo' if opts.get('cpu') else None)
+        if opts.get('cpu'): device = torch.device('cpu')
     else:
         rank, world = 0, 1
         device = torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() and not opts.get('cpu') else 'cpu')
@@ -319,7 +322,10 @@ def main(argv=None) -> dict:
                 stop_after_steps=a.stop_after_steps)
     if 'LOCAL_RANK' in os.environ:  # torchrun
         return main_worker(int(os.environ['LOCAL_RANK']), int(os.environ.get('LOCAL_WORLD_SIZE', 1)), configs, opts)
-    n = a.nprocs or (torch.cuda.device_count() if torch.cuda.is_available() and not a.cpu else 1)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() and not a.cpu else 0
+    n = a.nprocs or max(gpus, 1)
+    if gpus and n > gpus:   # nccl needs one GPU per process; fail here rather than in rank `gpus` after the others started
+        raise ValueError(f"--nprocs {n}: only {gpus} CUDA device(s) visible (one process per GPU); pass --cpu to run {n} CPU processes")
     if n > 1:
         opts['port'] = opts['port'] or find_free_port()
         torch.multiprocessing.spawn(main_worker, nprocs=n, args=(n, OmegaConf.to_container(configs), opts))
