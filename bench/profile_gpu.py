@@ -1,31 +1,52 @@
-"""Where the GPU forward time goes: torch.profiler over a few reference-config forwards on the real scan (CUDA only).
-`python bench/profile_gpu.py [--scan PATH] [--passes 5] [--amp]` prints the top CUDA kernels / ops by GPU time.
-A diagnostic for bench section 6 (`python -m lkseg_nb.bench --only gpu`), not a benchmark row."""
+"""Where the GPU forward time goes, and which spconv SubM algorithm is faster (CUDA only).
+`python bench/profile_gpu.py [--scan PATH] [--passes 5] [--amp] [--algos implicit_gemm,native] [--no-table]`:
+for each algorithm, the reference-config forward on the real scan in fp32 and AMP (mean of --passes after 3 warm-ups) and
+the largest logit difference from the first algorithm (same weights); then torch.profiler's top CUDA kernels / ops for
+the first algorithm. A diagnostic beside bench section 6 (`python -m lkseg_nb.bench --only gpu`), not a benchmark row."""
 import argparse, time
 import torch
 from torch.profiler import profile, ProfilerActivity
-from lkseg_nb.bench import kitti_scan, scan_batch, FULL_CROP, _forward
+import lkseg_nb.sparse as S
+from lkseg_nb.bench import kitti_scan, scan_batch, FULL_CROP
 from lkseg_nb.model import build_model, reference_config
 
 p = argparse.ArgumentParser(); p.add_argument('--scan', default=None); p.add_argument('--passes', type=int, default=5)
-p.add_argument('--amp', action='store_true'); p.add_argument('--rows', type=int, default=30)
+p.add_argument('--amp', action='store_true', help='profile the AMP forward (default fp32)')
+p.add_argument('--algos', default='implicit_gemm,native'); p.add_argument('--rows', type=int, default=25)
+p.add_argument('--no-table', action='store_true')
 a = p.parse_args()
 if not torch.cuda.is_available(): raise SystemExit('profile_gpu: no CUDA device')
 scan = kitti_scan(a.scan)
 if scan is None: raise SystemExit('profile_gpu: no scan (pass --scan or provide ../shared or $LKSEG_SHARED)')
 dev = torch.device('cuda')
 batch = {k: (v.to(dev) if torch.is_tensor(v) else v) for k, v in scan_batch(scan, *FULL_CROP).items()}
-torch.manual_seed(0); model = build_model(reference_config()).to(dev)
-def fwd():
-    with torch.autocast('cuda', dtype=torch.float16, enabled=a.amp): _forward(model, batch)
-for _ in range(3): fwd()
-torch.cuda.synchronize(); t = time.perf_counter()
-for _ in range(a.passes): fwd()
-torch.cuda.synchronize(); print(f"forward {'AMP' if a.amp else 'fp32'}: {(time.perf_counter() - t) / a.passes * 1e3:.1f} ms/scan "
-                                f"(mean of {a.passes}, {len(batch['points']):,} points)")
+torch.manual_seed(0); model = build_model(reference_config()).to(dev).eval()
+print(f"{len(batch['points']):,} points, {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+
+def fwd(amp):
+    with torch.no_grad(), torch.autocast('cuda', dtype=torch.float16, enabled=amp): return model(dict(batch))['logits']
+
+def timed(amp):
+    for _ in range(3): fwd(amp)
+    torch.cuda.synchronize(); t = time.perf_counter()
+    for _ in range(a.passes): fwd(amp)
+    torch.cuda.synchronize(); return (time.perf_counter() - t) / a.passes * 1e3
+
+algos, ref = a.algos.split(','), None
+for algo in algos:
+    S.SPCONV_CUDA_ALGO = algo
+    try:
+        out = fwd(False).float(); ref = out if ref is None else ref
+        print(f"SubM algorithm {algo:>14}: fp32 {timed(False):7.1f} ms, AMP {timed(True):7.1f} ms per scan; "
+              f"max |logit - {algos[0]}| {float((out - ref).abs().max()):.2e} (logit scale {float(ref.abs().max()):.2f})", flush=True)
+    except Exception as e: print(f"SubM algorithm {algo:>14}: FAILED {type(e).__name__}: {e}", flush=True)
+if a.no_table: raise SystemExit(0)
+S.SPCONV_CUDA_ALGO = algos[0]
+for _ in range(3): fwd(a.amp)
 with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-    for _ in range(a.passes): fwd()
+    for _ in range(a.passes): fwd(a.amp)
     torch.cuda.synchronize()
 ka = prof.key_averages()
-print(ka.table(sort_by='cuda_time_total', row_limit=a.rows, max_name_column_width=60))
-print(ka.table(sort_by='self_cpu_time_total', row_limit=15, max_name_column_width=60))
+print(f"== {algos[0]}, {'AMP' if a.amp else 'fp32'}, {a.passes} passes")
+print(ka.table(sort_by='cuda_time_total', row_limit=a.rows, max_name_column_width=70))
+print(ka.table(sort_by='self_cpu_time_total', row_limit=12, max_name_column_width=70))

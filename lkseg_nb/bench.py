@@ -637,7 +637,7 @@ def bench_memory(ctx:dict) -> list:
 GPU_ROWS = ('reference config: forward ms/scan', 'training step fp32', 'training step AMP (float16)', 'forward ms/scan AMP (float16)')
 
 def bench_gpu(ctx:dict) -> list:
-    "Section 6 (CUDA only): reference-config forward ms/scan, training step fp32 and AMP, with spconv on the GPU."
+    "Section 6 (CUDA only): reference-config forward ms/scan (fp32, AMP), training step fp32 and AMP, with spconv on the GPU; the forward also under the other SubM algorithm."
     if not torch.cuda.is_available(): return _skipped('gpu', GPU_ROWS, 'no CUDA', ['gpu_forward_ms'])
     if ctx['scan'] is None: return _skipped('gpu', GPU_ROWS, 'shared SemanticKITTI scan not found (pass --scan)', ['gpu_forward_ms'])
     dev = torch.device('cuda')
@@ -669,6 +669,18 @@ def bench_gpu(ctx:dict) -> list:
         torch.cuda.reset_peak_memory_stats()
         res[amp] = ([_timed(lambda: step(amp, scaler)) * 1e3 for _ in range(R)], torch.cuda.max_memory_allocated() / 2**20)
     f32, amp = statistics.median(res[False][0]), statistics.median(res[True][0])
+    alts = {}   # the forward under spconv's other SubM algorithms (fresh voxelisation each pass, so no pair cache is shared)
+    import lkseg_nb.sparse as _sp
+    default_algo = _sp.SPCONV_CUDA_ALGO
+    try:
+        for algo in [a for a in ('implicit_gemm', 'native') if a != default_algo]:
+            _sp.SPCONV_CUDA_ALGO = algo
+            for _ in range(warm): _forward(model, batch)
+            t32 = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
+            for _ in range(warm): fwd_amp()
+            t16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
+            alts[algo] = (t32, t16)
+    finally: _sp.SPCONV_CUDA_ALGO = default_algo
     sp = _spconv_version() or 'spconv absent'
     return [make_row('gpu', f"{GPU_ROWS[0]} ({name})", f"{statistics.median(fwd):.1f} ms (median of {R}), peak {fwd_mem:,.0f} MiB allocated; {sp}",
                      value=statistics.median(fwd), target='gpu_forward_ms', figures=dict(ms=fwd, peak_mib=fwd_mem, gpu=name)),
@@ -677,7 +689,11 @@ def bench_gpu(ctx:dict) -> list:
             make_row('gpu', f"{GPU_ROWS[2]} ({name})", f"{amp:.1f} ms, peak {res[True][1]:,.0f} MiB",
                      ratio=amp / f32, ratio_of='× fp32 step', figures=dict(ms=res[True][0], peak_mib=res[True][1])),
             make_row('gpu', f"{GPU_ROWS[3]} ({name})", f"{statistics.median(fwd16):.1f} ms (median of {R})",
-                     ratio=statistics.median(fwd16) / statistics.median(fwd), ratio_of='× fp32 forward', figures=dict(ms=fwd16))]
+                     ratio=statistics.median(fwd16) / statistics.median(fwd), ratio_of='× fp32 forward', figures=dict(ms=fwd16))] + [
+            make_row('gpu', f"forward ms/scan, SubM algorithm '{a}' instead of '{default_algo}'",
+                     f"fp32 {statistics.median(t32):.1f} ms, AMP {statistics.median(t16):.1f} ms (medians of {R})",
+                     ratio=statistics.median(t32) / statistics.median(fwd), ratio_of=f"× '{default_algo}' fp32 forward",
+                     figures=dict(ms=t32, amp_ms=t16, algo=a)) for a, (t32, t16) in alts.items()]
 
 # %% ../nbs/23_bench.ipynb #d9f5a5f3
 DEFAULT_REPEATS = {False: dict(sparse=3, model=3, data=3, masking=3, memory=1, gpu=20),   # full run

@@ -36,13 +36,13 @@ def rng_state() -> dict:
             'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
 def set_rng_state(state:dict):
-    "Restore `rng_state()` output (CUDA states only when the same number of devices is visible)."
+    "Restore `rng_state()` output (CUDA states only when the same number of devices is visible). Accepts tensors on any device."
     p = state['python']; random.setstate((p['version'], tuple(p['state']), p['gauss']))
     n = state['numpy']
-    np.random.set_state((n['name'], n['key'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
-    torch.set_rng_state(state['torch'])
+    np.random.set_state((n['name'], n['key'].cpu().numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
+    torch.set_rng_state(state['torch'].cpu())  # a checkpoint loaded with map_location='cuda' moves these too
     if state.get('cuda') and torch.cuda.is_available() and len(state['cuda']) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state['cuda'])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
 
 # %% ../nbs/11_checkpoint.ipynb #23d8d661
 def to_safe(obj):

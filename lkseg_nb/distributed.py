@@ -384,7 +384,8 @@ def ddp_reference(world: int = 2, steps: int = 3, batch_size: int = 4, lr: float
 # %% ../nbs/15_distributed.ipynb #de239f63
 def _ddp_worker(local_rank, nprocs, steps, batch_size, lr, out_dir):
     torch.set_num_threads(1)
-    rank, world, device = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
+    rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
+    device = torch.device('cpu')   # a CPU test: gloo would otherwise hand rank 0 a GPU where one is visible
     try:
         ds = ddp_toy_data()
         sampler = torch.utils.data.distributed.DistributedSampler(ds, shuffle=True, seed=0, drop_last=True)  # rank/world from the group

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels', 'build_subm_map',
-           'conv_out_shape', 'build_conv_map', 'active_offsets', 'SparseConvFunction', 'patch_spconv',
-           'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
+__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SPCONV_CUDA_ALGO', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels',
+           'build_subm_map', 'conv_out_shape', 'build_conv_map', 'active_offsets', 'SparseConvFunction', 'patch_spconv',
+           'spconv_algo', 'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
            'compare_with_dense', 'spconv_available', 'scan_voxels', 'benchmark_subm']
 
 # %% ../nbs/07_sparse.ipynb #c31d5f3d
@@ -701,6 +701,22 @@ def _spconv_unguarded():
 
 # %% ../nbs/07_sparse.ipynb #11e2f6d1
 CPU_BACKEND = 'torch'  # backend used for CPU tensors when a module says backend='auto' ('torch' or 'spconv')
+SPCONV_CUDA_ALGO = os.environ.get('LKSEG_SPCONV_ALGO', 'implicit_gemm')  # spconv algorithm of SubM convs on CUDA: 'implicit_gemm', 'native' or 'auto' (spconv's choice)
+
+def spconv_algo(subm:bool, # a submanifold conv (the model's 9³ and 1×1 layers)?
+                cuda:bool, # input on CUDA?
+               ):
+    "The `spconv.ConvAlgo` our spconv-backed modules use: Native on CPU (the only CPU algorithm, also in the CUDA wheels), `SPCONV_CUDA_ALGO` for SubM on CUDA, spconv's own default otherwise."
+    from spconv.core import ConvAlgo
+    if not cuda: return ConvAlgo.Native
+    if not subm or SPCONV_CUDA_ALGO == 'auto': return None
+    algos = {'implicit_gemm': ConvAlgo.MaskImplicitGemm, 'native': ConvAlgo.Native}
+    if SPCONV_CUDA_ALGO not in algos: raise ValueError(f"SPCONV_CUDA_ALGO must be 'implicit_gemm', 'native' or 'auto', got {SPCONV_CUDA_ALGO!r}")
+    return algos[SPCONV_CUDA_ALGO]
+
+def _spconv_constants():
+    import spconv.constants
+    return spconv.constants
 
 def _same_layout(a:Tensor, b:Tensor) -> bool:
     "True when two index tensors describe the same voxels in the same order."
@@ -798,17 +814,19 @@ class SparseConvolution(nn.Module):
         return SparseTensor(y, km.out_indices, km.out_shape, x.batch_size, d)
 
     # ---- spconv backend ----
-    def _spconv_module(self):
-        "A spconv module with our hyper-parameters (created once, not registered: it borrows our weight each call)."
-        m = self.__dict__.get('_spconv_mod')
+    def _spconv_module(self, cuda:bool):
+        "A spconv module with our hyper-parameters, one per (device kind, algorithm); not registered: it borrows our weight each call."
+        sp = patch_spconv()
+        algo = spconv_algo(self.subm, cuda)
+        mods = self.__dict__.setdefault('_spconv_mods', {})
+        m = mods.get((cuda, algo))
         if m is None:
-            sp = patch_spconv()
-            kw = dict(bias=False, indice_key=self.indice_key)
+            kw = dict(bias=False, indice_key=self.indice_key, algo=algo)
             if self.subm: m = sp.SubMConv3d(self.in_channels, self.out_channels, self.kernel_size, dilation=self.dilation, **kw)
             elif self.inverse: m = sp.SparseInverseConv3d(self.in_channels, self.out_channels, self.kernel_size, **kw)
             else: m = sp.SparseConv3d(self.in_channels, self.out_channels, self.kernel_size, stride=self.stride,
                                        padding=self.padding, dilation=self.dilation, **kw)
-            self.__dict__['_spconv_mod'] = m
+            mods[(cuda, algo)] = m
         return m
 
     def _forward_spconv(self, x:SparseTensor) -> SparseTensor:
@@ -818,7 +836,8 @@ class SparseConvolution(nn.Module):
             y = x.features @ self.weight.reshape(self.out_channels, self.in_channels).t()
             return x.replace_feature(y if self.bias is None else y + self.bias)
         sp = patch_spconv()
-        m = self._spconv_module().to(x.features.device)
+        m = self._spconv_module(x.features.is_cuda).to(x.features.device)
+        if x.features.is_cuda: _spconv_constants().SPCONV_ALLOW_TF32 = torch.backends.cuda.matmul.allow_tf32  # follow torch's switch
         m.weight = self.weight  # same Parameter: gradients land on our weight
         spt = sp.SparseConvTensor(x.features, x.indices, list(x.spatial_shape), x.batch_size, indice_dict=x._spconv_dict)
         o = m(spt)
