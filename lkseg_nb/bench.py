@@ -637,7 +637,7 @@ def bench_memory(ctx:dict) -> list:
 GPU_ROWS = ('reference config: forward ms/scan', 'training step fp32', 'training step AMP (float16)', 'forward ms/scan AMP (float16)')
 
 def bench_gpu(ctx:dict) -> list:
-    "Section 6 (CUDA only): reference-config forward ms/scan (fp32, AMP), training step fp32 and AMP, with spconv on the GPU; the forward also under the other SubM algorithm."
+    "Section 6 (CUDA only): reference-config forward ms/scan (fp32, AMP), training step fp32 and AMP, with spconv on the GPU; the forward also on the other CUDA route (spconv or batched torch GEMMs)."
     if not torch.cuda.is_available(): return _skipped('gpu', GPU_ROWS, 'no CUDA', ['gpu_forward_ms'])
     if ctx['scan'] is None: return _skipped('gpu', GPU_ROWS, 'shared SemanticKITTI scan not found (pass --scan)', ['gpu_forward_ms'])
     dev = torch.device('cuda')
@@ -669,18 +669,20 @@ def bench_gpu(ctx:dict) -> list:
         torch.cuda.reset_peak_memory_stats()
         res[amp] = ([_timed(lambda: step(amp, scaler)) * 1e3 for _ in range(R)], torch.cuda.max_memory_allocated() / 2**20)
     f32, amp = statistics.median(res[False][0]), statistics.median(res[True][0])
-    alts = {}   # the forward under spconv's other SubM algorithms (fresh voxelisation each pass, so no pair cache is shared)
+    alts = {}   # the forward on the other CUDA routes (fresh voxelisation each pass, so no pair cache is shared)
     import lkseg_nb.sparse as _sp
-    default_algo = _sp.SPCONV_CUDA_ALGO
+    default = (_sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO)
+    routes = [r for r in (('torch', 'auto'), ('spconv', 'auto')) if r != default] if _spconv_version() else []
     try:
-        for algo in [a for a in ('implicit_gemm', 'native') if a != default_algo]:
-            _sp.SPCONV_CUDA_ALGO = algo
-            for _ in range(warm): _forward(model, batch)
-            t32 = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
-            for _ in range(warm): fwd_amp()
-            t16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
-            alts[algo] = (t32, t16)
-    finally: _sp.SPCONV_CUDA_ALGO = default_algo
+        for route in routes:
+            _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = route
+            try:
+                for _ in range(warm): _forward(model, batch)
+                t32 = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
+                for _ in range(warm): fwd_amp()
+                alts[route] = (t32, [_timed(fwd_amp) * 1e3 for _ in range(R)], None)
+            except Exception as e: alts[route] = (None, None, f"{type(e).__name__}: {str(e)[:200]}")
+    finally: _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = default
     sp = _spconv_version() or 'spconv absent'
     return [make_row('gpu', f"{GPU_ROWS[0]} ({name})", f"{statistics.median(fwd):.1f} ms (median of {R}), peak {fwd_mem:,.0f} MiB allocated; {sp}",
                      value=statistics.median(fwd), target='gpu_forward_ms', figures=dict(ms=fwd, peak_mib=fwd_mem, gpu=name)),
@@ -690,10 +692,11 @@ def bench_gpu(ctx:dict) -> list:
                      ratio=amp / f32, ratio_of='× fp32 step', figures=dict(ms=res[True][0], peak_mib=res[True][1])),
             make_row('gpu', f"{GPU_ROWS[3]} ({name})", f"{statistics.median(fwd16):.1f} ms (median of {R})",
                      ratio=statistics.median(fwd16) / statistics.median(fwd), ratio_of='× fp32 forward', figures=dict(ms=fwd16))] + [
-            make_row('gpu', f"forward ms/scan, SubM algorithm '{a}' instead of '{default_algo}'",
-                     f"fp32 {statistics.median(t32):.1f} ms, AMP {statistics.median(t16):.1f} ms (medians of {R})",
-                     ratio=statistics.median(t32) / statistics.median(fwd), ratio_of=f"× '{default_algo}' fp32 forward",
-                     figures=dict(ms=t32, amp_ms=t16, algo=a)) for a, (t32, t16) in alts.items()]
+            make_row('gpu', f"forward ms/scan, CUDA_BACKEND={r[0]!r} (default {default[0]!r})",
+                     f"fp32 {statistics.median(t32):.1f} ms, AMP {statistics.median(t16):.1f} ms (medians of {R})" if err is None else '—',
+                     ratio=None if err else statistics.median(t32) / statistics.median(fwd), ratio_of='× default fp32 forward',
+                     status=f"error: {err}" if err else None, figures=dict(ms=t32, amp_ms=t16, route=list(r)))
+            for r, (t32, t16, err) in alts.items()]
 
 # %% ../nbs/23_bench.ipynb #d9f5a5f3
 DEFAULT_REPEATS = {False: dict(sparse=3, model=3, data=3, masking=3, memory=1, gpu=20),   # full run

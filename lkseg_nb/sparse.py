@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'CPU_BACKEND', 'SPCONV_CUDA_ALGO', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels',
+__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'CPU_BACKEND', 'CUDA_BACKEND', 'SPCONV_CUDA_ALGO',
+           'SPCONV_MAX_IGEMM_OFFSETS', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels',
            'build_subm_map', 'conv_out_shape', 'build_conv_map', 'active_offsets', 'SparseConvFunction', 'patch_spconv',
            'spconv_algo', 'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
            'compare_with_dense', 'spconv_available', 'scan_voxels', 'benchmark_subm']
@@ -418,7 +419,7 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
                    spatial_shape:Sequence[int], # grid (D, H, W)
                    kernel_size, # odd int or 3 odd ints
                    dilation=1, # int or 3 ints
-                   chunk:int=1 << 20, # max window entries per step (cache / memory bound)
+                   chunk:Optional[int]=None, # max window entries per step (None: 2^20 on CPU, cache-bound; 2^24 on CUDA)
                   ) -> KernelMap:
     "Submanifold neighbour map: sorted int64 keys, one search per (dz,dy) row + an x-window (native pointer walk or `searchsorted`); mirrors are swapped pairs."
     t0 = time.perf_counter()
@@ -446,6 +447,7 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
         return km
     ins, outs = [None] * K, [None] * K
     ins[c] = outs[c] = torch.arange(M, device=dev)
+    if chunk is None: chunk = 1 << (24 if indices.is_cuda else 20)
     step = max(1, chunk // max(M * L, 1))
     chunks = [slice(s, s + step) for s in range(0, len(half_rows), step)]
     def work(js):  # row chunks -> [(offset, out rows, in rows)]
@@ -626,6 +628,76 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
     return gx, gw
 
 
+# %% ../nbs/07_sparse.ipynb #c0a1b2d4
+GROUPED_RATIO, GROUPED_FLOOR = 2.0, 128   # bucket spread (largest / smallest pair count) and the shared small-count bucket
+
+def _grouped_plan(km:KernelMap, active:Optional[Tensor]=None) -> list:
+    "Offsets bucketed by pair count (each bucket padded to its largest count, at most `ratio` × the smallest; counts below `floor` share one bucket): `[(offsets, in rows [n, L], out rows [n, L])]`, pads pointing at an extra zero row; cached on the map per `active` set."
+    ratio, floor = GROUPED_RATIO, GROUPED_FLOOR
+    key = (None if active is None else bytes(active.tolist()), ratio, floor)
+    cache = km.__dict__.setdefault('_grouped', {})
+    if key in cache: return cache[key]
+    cnt, c, dev = list(km.counts), len(km.counts) // 2, km.in_idx.device
+    ks = sorted((k for k in range(len(cnt)) if cnt[k] > 0 and not (km.centre_identity and k == c)
+                 and (active is None or bool(active[k]))), key=lambda k: -cnt[k])
+    buckets, i = [], 0
+    while i < len(ks):
+        L, j = max(cnt[ks[i]], floor), i + 1
+        while j < len(ks) and (L <= floor or cnt[ks[j]] * ratio >= L): j += 1
+        buckets.append((ks[i:j], L)); i = j
+    plan = []
+    if buckets:
+        st, sel, dst0, base = _starts(cnt), [], [], 0
+        for b, L in buckets:
+            sel += b; dst0 += [base + r * L for r in range(len(b))]; base += len(b) * L
+        sc = torch.tensor([cnt[k] for k in sel], device=dev)
+        n_sel = sum(cnt[k] for k in sel)
+        rep = torch.repeat_interleave(torch.arange(len(sel), device=dev), sc, output_size=n_sel)
+        pos = torch.arange(n_sel, device=dev) - (torch.cumsum(sc, 0) - sc)[rep]       # position within its offset
+        src = torch.tensor([st[k] for k in sel], device=dev)[rep] + pos
+        dst = torch.tensor(dst0, device=dev)[rep] + pos
+        in_flat = torch.full((base,), km.n_in, dtype=torch.int64, device=dev)        # pad -> the zero row n_in
+        out_flat = torch.full((base,), km.n_out, dtype=torch.int64, device=dev)      # pad -> the dropped row n_out
+        in_flat[dst] = km.in_idx[src]; out_flat[dst] = km.out_idx[src]
+        base = 0
+        for b, L in buckets:
+            n = len(b) * L
+            plan.append((torch.tensor(b, device=dev), in_flat[base:base + n].view(len(b), L), out_flat[base:base + n].view(len(b), L)))
+            base += n
+    cache[key] = plan
+    return plan
+
+def _grouped_fwd(x:Tensor, w:Tensor, km:KernelMap, active:Optional[Tensor]=None) -> Tensor:
+    "The convolution as a few batched GEMMs (`_grouped_plan`): gather, `bmm`, `index_add_`; float32 result (accumulated in float32), inputs in their own dtype."
+    Co, c = w.shape[2], len(km.counts) // 2
+    out = torch.zeros(km.n_out + 1, Co, device=x.device, dtype=torch.float32)
+    if km.centre_identity and (active is None or bool(active[c])): out[:km.n_out] += torch.mm(x, w[c]).float()
+    xp = torch.cat([x, x.new_zeros(1, x.shape[1])])
+    for ks, ii, oo in _grouped_plan(km, active):
+        y = torch.bmm(xp[ii], w[ks])                                    # [n, L, Co]
+        out.index_add_(0, oo.reshape(-1), y.reshape(-1, Co).float())
+    return out[:km.n_out]
+
+def _grouped_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, need_w:bool=True, active:Optional[Tensor]=None) -> tuple:
+    "Input grad (all-zero offsets skipped) and weight grad (every offset) with the same batched GEMMs; float32 results."
+    Ci, Co, c = w.shape[1], w.shape[2], len(km.counts) // 2
+    gx = torch.zeros(km.n_in + 1, Ci, device=x.device, dtype=torch.float32) if need_x else None
+    gw = torch.zeros(w.shape, device=x.device, dtype=torch.float32) if need_w else None
+    if km.centre_identity:
+        if need_x and (active is None or bool(active[c])): gx[:km.n_in] += torch.mm(go, w[c].t()).float()
+        if need_w: gw[c] = torch.mm(x.t(), go).float()
+    xp, gp = torch.cat([x, x.new_zeros(1, Ci)]), torch.cat([go, go.new_zeros(1, Co)])
+    both = need_x and need_w and active is None                         # one plan, the gathered grads shared
+    if need_x:
+        for ks, ii, oo in _grouped_plan(km, active):
+            g = gp[oo]                                                  # [n, L, Co]
+            gx.index_add_(0, ii.reshape(-1), torch.bmm(g, w[ks].transpose(1, 2)).reshape(-1, Ci).float())
+            if both: gw[ks] = torch.bmm(xp[ii].transpose(1, 2), g).float()
+    if need_w and not both:
+        for ks, ii, oo in _grouped_plan(km, None):
+            gw[ks] = torch.bmm(xp[ii].transpose(1, 2), gp[oo]).float()
+    return (gx[:km.n_in] if need_x else None), gw
+
 # %% ../nbs/07_sparse.ipynb #b2b69096
 class SparseConvFunction(torch.autograd.Function):
     "Sparse convolution `features` [n_in, C_in] × `weight` [C_out, kD, kH, kW, C_in] over a `KernelMap` → [n_out, C_out]."
@@ -637,6 +709,14 @@ class SparseConvFunction(torch.autograd.Function):
         ctx.km, ctx.wshape = km, weight.shape
         ctx.active = active_offsets(w)   # offsets to skip: found once, used by the forward and the input grad
         x = features.contiguous()
+        ctx.w_dtype, ctx.cuda = weight.dtype, x.is_cuda
+        if x.is_cuda:   # batched GEMMs (see above); under autocast the products run in its dtype, accumulation in float32
+            cd = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
+            ctx.dtypes = (cd, features.dtype)
+            with torch.autocast('cuda', enabled=False):
+                x, w = x.to(cd), w.to(cd)
+                ctx.save_for_backward(x, w)
+                return _grouped_fwd(x, w, km, ctx.active)
         ctx.save_for_backward(x, w)
         return _gemm_fwd(x, w, km, active=ctx.active)
 
@@ -644,8 +724,14 @@ class SparseConvFunction(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         x, w = ctx.saved_tensors
-        gx, gw = _gemm_bwd(x, w, grad_out.contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], active=ctx.active)
-        if gw is not None: gw = gw.permute(2, 0, 1).reshape(ctx.wshape)
+        if ctx.cuda:
+            cd, in_dtype = ctx.dtypes
+            with torch.autocast('cuda', enabled=False):
+                gx, gw = _grouped_bwd(x, w, grad_out.to(cd).contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.active)
+            if gx is not None: gx = gx.to(in_dtype)
+        else:
+            gx, gw = _gemm_bwd(x, w, grad_out.contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], active=ctx.active)
+        if gw is not None: gw = gw.permute(2, 0, 1).reshape(ctx.wshape).to(ctx.w_dtype)
         return gx, gw, None
 
 # %% ../nbs/07_sparse.ipynb #758406b3
@@ -701,18 +787,28 @@ def _spconv_unguarded():
 
 # %% ../nbs/07_sparse.ipynb #11e2f6d1
 CPU_BACKEND = 'torch'  # backend used for CPU tensors when a module says backend='auto' ('torch' or 'spconv')
-SPCONV_CUDA_ALGO = os.environ.get('LKSEG_SPCONV_ALGO', 'implicit_gemm')  # spconv algorithm of SubM convs on CUDA: 'implicit_gemm', 'native' or 'auto' (spconv's choice)
+CUDA_BACKEND = os.environ.get('LKSEG_CUDA_BACKEND', 'auto')  # CUDA tensors, backend='auto': 'auto' (spconv up to 128 kernel offsets, batched torch GEMMs above), 'spconv' or 'torch'
+SPCONV_CUDA_ALGO = os.environ.get('LKSEG_SPCONV_ALGO', 'auto')  # spconv algorithm of SubM convs on CUDA: 'auto' (spconv's choice), 'implicit_gemm' or 'native'
+SPCONV_MAX_IGEMM_OFFSETS = 128  # spconv 2.3's implicit GEMM: at most 4 mask integers of 32 offsets
 
 def spconv_algo(subm:bool, # a submanifold conv (the model's 9³ and 1×1 layers)?
                 cuda:bool, # input on CUDA?
+                kernel_volume:int=27, # kernel offsets
                ):
-    "The `spconv.ConvAlgo` our spconv-backed modules use: Native on CPU (the only CPU algorithm, also in the CUDA wheels), `SPCONV_CUDA_ALGO` for SubM on CUDA, spconv's own default otherwise."
+    "The `spconv.ConvAlgo` our spconv-backed modules use: Native on CPU (the only CPU algorithm, also in the CUDA wheels), `SPCONV_CUDA_ALGO` for SubM on CUDA, spconv's own default otherwise (None)."
     from spconv.core import ConvAlgo
     if not cuda: return ConvAlgo.Native
     if not subm or SPCONV_CUDA_ALGO == 'auto': return None
-    algos = {'implicit_gemm': ConvAlgo.MaskImplicitGemm, 'native': ConvAlgo.Native}
-    if SPCONV_CUDA_ALGO not in algos: raise ValueError(f"SPCONV_CUDA_ALGO must be 'implicit_gemm', 'native' or 'auto', got {SPCONV_CUDA_ALGO!r}")
-    return algos[SPCONV_CUDA_ALGO]
+    if SPCONV_CUDA_ALGO == 'native': return ConvAlgo.Native
+    if SPCONV_CUDA_ALGO == 'implicit_gemm':
+        if kernel_volume > SPCONV_MAX_IGEMM_OFFSETS:
+            raise ValueError(f"SPCONV_CUDA_ALGO='implicit_gemm': spconv's implicit GEMM supports at most {SPCONV_MAX_IGEMM_OFFSETS} "
+                             f"kernel offsets, this conv has {kernel_volume}; use 'auto' or 'native'")
+        return ConvAlgo.MaskImplicitGemm
+    raise ValueError(f"SPCONV_CUDA_ALGO must be 'auto', 'implicit_gemm' or 'native', got {SPCONV_CUDA_ALGO!r}")
+
+@functools.cache
+def _has_spconv() -> bool: return spconv_available()
 
 def _spconv_constants():
     import spconv.constants
@@ -764,7 +860,11 @@ class SparseConvolution(nn.Module):
 
     def _resolve_backend(self, x:SparseTensor) -> str:
         if self.backend != 'auto': return self.backend
-        return 'spconv' if x.features.is_cuda else CPU_BACKEND
+        if not x.features.is_cuda: return CPU_BACKEND
+        if CUDA_BACKEND not in ('auto', 'spconv', 'torch'):
+            raise ValueError(f"CUDA_BACKEND must be 'auto', 'spconv' or 'torch', got {CUDA_BACKEND!r}")
+        if CUDA_BACKEND != 'auto': return CUDA_BACKEND
+        return 'torch' if math.prod(self.kernel_size) > SPCONV_MAX_IGEMM_OFFSETS or not _has_spconv() else 'spconv'
 
     def forward(self, x:SparseTensor) -> SparseTensor:
         "Convolve sparse tensor `x`; returns a new SparseTensor (cache shared/propagated as in spconv)."
@@ -817,7 +917,7 @@ class SparseConvolution(nn.Module):
     def _spconv_module(self, cuda:bool):
         "A spconv module with our hyper-parameters, one per (device kind, algorithm); not registered: it borrows our weight each call."
         sp = patch_spconv()
-        algo = spconv_algo(self.subm, cuda)
+        algo = spconv_algo(self.subm, cuda, math.prod(self.kernel_size))
         mods = self.__dict__.setdefault('_spconv_mods', {})
         m = mods.get((cuda, algo))
         if m is None:

@@ -348,11 +348,11 @@ def tiny_overrides(data_dir, run_dir, steps_per_epoch_scans: int = 4) -> list:
             'sparse_params.stop_sparse_epoch=2', 'train_params.deterministic=true', 'train_params.learning_rate=0.02']
 
 # %% ../nbs/16_train.ipynb #5ef8c327
-def kill_and_resume(config, overrides, run_dir, kill_after_step: int = 1, timeout: float = 600) -> dict:
-    "Start `python -m lkseg_nb.train` in a subprocess, SIGKILL it once `last.pt` holds step >= `kill_after_step`, then resume."
+def kill_and_resume(config, overrides, run_dir, kill_after_step: int = 1, timeout: float = 600, args=()) -> dict:
+    "Start `python -m lkseg_nb.train` in a subprocess, SIGKILL it once `last.pt` holds step >= `kill_after_step`, then resume (`args`: extra options for both, e.g. `['--cpu']`)."
     import signal
     run_dir = Path(run_dir)
-    cmd = [sys.executable, '-m', 'lkseg_nb.train', '--config', str(config), '--fresh', '--run-dir', str(run_dir),
+    cmd = [sys.executable, '-m', 'lkseg_nb.train', '--config', str(config), '--fresh', '--run-dir', str(run_dir), *args,
            *overrides, 'train_params.checkpoint_every_n_steps=1']
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=repo_root())
     t0, killed_at = time.time(), None
@@ -363,5 +363,5 @@ def kill_and_resume(config, overrides, run_dir, kill_after_step: int = 1, timeou
             proc.send_signal(signal.SIGKILL); proc.wait(); killed_at = max(steps); break
         time.sleep(0.05)
     if killed_at is None: proc.kill(); raise RuntimeError(f"training ended before it could be killed (rc {proc.returncode})")
-    r = main(['--config', str(config), '--resume', '--run-dir', str(run_dir), *overrides, 'train_params.checkpoint_every_n_steps=1'])
+    r = main(['--config', str(config), '--resume', '--run-dir', str(run_dir), *args, *overrides, 'train_params.checkpoint_every_n_steps=1'])
     return {'killed_after_step': killed_at, **r}
