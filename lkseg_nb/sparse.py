@@ -787,7 +787,7 @@ def _spconv_unguarded():
 
 # %% ../nbs/07_sparse.ipynb #11e2f6d1
 CPU_BACKEND = 'torch'  # backend used for CPU tensors when a module says backend='auto' ('torch' or 'spconv')
-CUDA_BACKEND = os.environ.get('LKSEG_CUDA_BACKEND', 'auto')  # CUDA tensors, backend='auto': 'auto' (spconv up to 128 kernel offsets, batched torch GEMMs above), 'spconv' or 'torch'
+CUDA_BACKEND = os.environ.get('LKSEG_CUDA_BACKEND', 'auto')  # CUDA tensors, backend='auto': 'auto' (spconv; above 128 kernel offsets batched torch GEMMs when training), 'spconv' or 'torch'
 SPCONV_CUDA_ALGO = os.environ.get('LKSEG_SPCONV_ALGO', 'auto')  # spconv algorithm of SubM convs on CUDA: 'auto' (spconv's choice), 'implicit_gemm' or 'native'
 SPCONV_MAX_IGEMM_OFFSETS = 128  # spconv 2.3's implicit GEMM: at most 4 mask integers of 32 offsets
 
@@ -864,7 +864,11 @@ class SparseConvolution(nn.Module):
         if CUDA_BACKEND not in ('auto', 'spconv', 'torch'):
             raise ValueError(f"CUDA_BACKEND must be 'auto', 'spconv' or 'torch', got {CUDA_BACKEND!r}")
         if CUDA_BACKEND != 'auto': return CUDA_BACKEND
-        return 'torch' if math.prod(self.kernel_size) > SPCONV_MAX_IGEMM_OFFSETS or not _has_spconv() else 'spconv'
+        if not _has_spconv(): return 'torch'
+        if math.prod(self.kernel_size) <= SPCONV_MAX_IGEMM_OFFSETS: return 'spconv'   # its implicit GEMM
+        # more offsets: spconv's Native path (one GEMM per offset) for inference, batched GEMMs when a backward follows
+        # (H200, reference config: forward 118 vs 153 ms; training step 917 vs 331 ms - see the Performance page)
+        return 'torch' if torch.is_grad_enabled() and (x.features.requires_grad or self.weight.requires_grad) else 'spconv'
 
     def forward(self, x:SparseTensor) -> SparseTensor:
         "Convolve sparse tensor `x`; returns a new SparseTensor (cache shared/propagated as in spconv)."
