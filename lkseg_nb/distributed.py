@@ -45,7 +45,7 @@ def init_distributed(local_rank: int = 0, # this process's index on this machine
                      nprocs: int = 1, # processes in the job under mp.spawn (ignored under torchrun: WORLD_SIZE)
                      ip: str = '127.0.0.1', # rendezvous host for `tcp://ip:port` (mp.spawn only)
                      port: Optional[int] = None, # rendezvous port; None = $MASTER_PORT, else 3020 (the reference's default)
-                     backend: Optional[str] = None, # 'nccl' | 'gloo' | None = nccl when CUDA is available, else gloo
+                     backend: Optional[str] = None, # 'nccl' (this rank's GPU) | 'gloo' (CPU tensors) | None = nccl when CUDA is available, else gloo
                      timeout_s: float = 1800., # collective timeout in seconds
                     ) -> tuple:
     "Join (or create) the process group; returns `(rank, world_size, device)`. One process alone needs no group."
@@ -66,8 +66,7 @@ def init_distributed(local_rank: int = 0, # this process's index on this machine
         if local_rank >= torch.cuda.device_count():
             raise ValueError(f"init_distributed: local_rank {local_rank} but only {torch.cuda.device_count()} CUDA device(s) visible")
         torch.cuda.set_device(local_rank); device = torch.device('cuda', local_rank)
-    elif cuda and local_rank < torch.cuda.device_count(): torch.cuda.set_device(local_rank); device = torch.device('cuda', local_rank)
-    else: device = torch.device('cpu')
+    else: device = torch.device('cpu')   # gloo / mpi: CPU on every rank (a GPU for some ranks only would mix devices in one job)
     if dist.is_available() and dist.is_initialized():
         if dist.get_world_size() != world or dist.get_rank() != rank:
             raise RuntimeError(f"init_distributed: a process group (rank {dist.get_rank()}/{dist.get_world_size()}) already exists; asked for {rank}/{world}")
@@ -384,8 +383,7 @@ def ddp_reference(world: int = 2, steps: int = 3, batch_size: int = 4, lr: float
 # %% ../nbs/15_distributed.ipynb #de239f63
 def _ddp_worker(local_rank, nprocs, steps, batch_size, lr, out_dir):
     torch.set_num_threads(1)
-    rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
-    device = torch.device('cpu')   # a CPU test: gloo would otherwise hand rank 0 a GPU where one is visible
+    rank, world, device = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
     try:
         ds = ddp_toy_data()
         sampler = torch.utils.data.distributed.DistributedSampler(ds, shuffle=True, seed=0, drop_last=True)  # rank/world from the group

@@ -793,7 +793,7 @@ SPCONV_MAX_IGEMM_OFFSETS = 128  # spconv 2.3's implicit GEMM: at most 4 mask int
 
 def spconv_algo(subm:bool, # a submanifold conv (the model's 9³ and 1×1 layers)?
                 cuda:bool, # input on CUDA?
-                kernel_volume:int=27, # kernel offsets
+                kernel_volume:int, # kernel offsets (kD*kH*kW)
                ):
     "The `spconv.ConvAlgo` our spconv-backed modules use: Native on CPU (the only CPU algorithm, also in the CUDA wheels), `SPCONV_CUDA_ALGO` for SubM on CUDA, spconv's own default otherwise (None)."
     from spconv.core import ConvAlgo

@@ -47,10 +47,9 @@ def setup_process(local_rank: int, nprocs: int, configs, opts: dict) -> torch.de
     if opts.get('debug'): torch.autograd.set_detect_anomaly(True)
     tp = configs['train_params']
     if nprocs > 1 or 'WORLD_SIZE' in os.environ and int(os.environ['WORLD_SIZE']) > 1:
-        # --cpu: gloo and CPU tensors even where CUDA is visible (init_distributed alone would pick nccl and a GPU)
+        # --cpu: gloo, i.e. CPU tensors, even where CUDA is visible (the default there is nccl and one GPU per rank)
         rank, world, device = init_distributed(local_rank, nprocs, ip=opts.get('ip', '127.0.0.1'), port=opts.get('port'),
                                                backend='gloo' if opts.get('cpu') else None)
-        if opts.get('cpu'): device = torch.device('cpu')
     else:
         rank, world = 0, 1
         device = torch.device(f'cuda:{local_rank}' if torch.cuda.is_available() and not opts.get('cpu') else 'cpu')
