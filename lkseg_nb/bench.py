@@ -637,7 +637,7 @@ def bench_memory(ctx:dict) -> list:
 GPU_ROWS = ('reference config: forward ms/scan', 'training step fp32', 'training step AMP (float16)', 'forward ms/scan AMP (float16)')
 
 def bench_gpu(ctx:dict) -> list:
-    "Section 6 (CUDA only): reference-config forward ms/scan (fp32, AMP), training step fp32 and AMP, with spconv on the GPU; the forward also on the other CUDA route (spconv or batched torch GEMMs)."
+    "Section 6 (CUDA only): reference-config forward ms/scan (fp32, AMP), training step fp32 and AMP, with spconv on the GPU; the forward and the AMP step also on the other CUDA routes (spconv, batched torch GEMMs, Triton where installed)."
     if not torch.cuda.is_available(): return _skipped('gpu', GPU_ROWS, 'no CUDA', ['gpu_forward_ms'])
     if ctx['scan'] is None: return _skipped('gpu', GPU_ROWS, 'shared SemanticKITTI scan not found (pass --scan)', ['gpu_forward_ms'])
     dev = torch.device('cuda')
@@ -669,10 +669,11 @@ def bench_gpu(ctx:dict) -> list:
         torch.cuda.reset_peak_memory_stats()
         res[amp] = ([_timed(lambda: step(amp, scaler)) * 1e3 for _ in range(R)], torch.cuda.max_memory_allocated() / 2**20)
     f32, amp = statistics.median(res[False][0]), statistics.median(res[True][0])
-    alts = {}   # the forward on the other CUDA routes (fresh voxelisation each pass, so no pair cache is shared)
+    alts = {}   # the other CUDA routes (fresh voxelisation each pass, so no pair cache is shared)
     import lkseg_nb.sparse as _sp
     default = (_sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO)
-    routes = [r for r in (('torch', 'auto'), ('spconv', 'auto')) if r != default] if _spconv_version() else []
+    cands = ([('torch', 'auto'), ('spconv', 'auto')] if _spconv_version() else []) + ([('triton', 'auto')] if _sp.triton_available() else [])
+    routes = [r for r in cands if r != default]
     try:
         for route in routes:
             _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = route
@@ -680,8 +681,11 @@ def bench_gpu(ctx:dict) -> list:
                 for _ in range(warm): _forward(model, batch)
                 t32 = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
                 for _ in range(warm): fwd_amp()
-                alts[route] = (t32, [_timed(fwd_amp) * 1e3 for _ in range(R)], None)
-            except Exception as e: alts[route] = (None, None, f"{type(e).__name__}: {str(e)[:200]}")
+                t16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
+                scaler = torch.amp.GradScaler('cuda')
+                for _ in range(warm): step(True, scaler)
+                alts[route] = (t32, t16, [_timed(lambda: step(True, scaler)) * 1e3 for _ in range(R)], None)
+            except Exception as e: alts[route] = (None, None, None, f"{type(e).__name__}: {str(e)[:200]}")
     finally: _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = default
     sp = _spconv_version() or 'spconv absent'
     return [make_row('gpu', f"{GPU_ROWS[0]} ({name})", f"{statistics.median(fwd):.1f} ms (median of {R}), peak {fwd_mem:,.0f} MiB allocated; {sp}",
@@ -693,10 +697,11 @@ def bench_gpu(ctx:dict) -> list:
             make_row('gpu', f"{GPU_ROWS[3]} ({name})", f"{statistics.median(fwd16):.1f} ms (median of {R})",
                      ratio=statistics.median(fwd16) / statistics.median(fwd), ratio_of='× fp32 forward', figures=dict(ms=fwd16))] + [
             make_row('gpu', f"forward ms/scan, CUDA_BACKEND={r[0]!r} (default {default[0]!r})",
-                     f"fp32 {statistics.median(t32):.1f} ms, AMP {statistics.median(t16):.1f} ms (medians of {R})" if err is None else '—',
+                     f"fp32 {statistics.median(t32):.1f} ms, AMP {statistics.median(t16):.1f} ms; AMP training step "
+                     f"{statistics.median(ts):.1f} ms (medians of {R})" if err is None else '—',
                      ratio=None if err else statistics.median(t32) / statistics.median(fwd), ratio_of='× default fp32 forward',
-                     status=f"error: {err}" if err else None, figures=dict(ms=t32, amp_ms=t16, route=list(r)))
-            for r, (t32, t16, err) in alts.items()]
+                     status=f"error: {err}" if err else None, figures=dict(ms=t32, amp_ms=t16, amp_step_ms=ts, route=list(r)))
+            for r, (t32, t16, ts, err) in alts.items()]
 
 # %% ../nbs/23_bench.ipynb #d9f5a5f3
 DEFAULT_REPEATS = {False: dict(sparse=3, model=3, data=3, masking=3, memory=1, gpu=20),   # full run

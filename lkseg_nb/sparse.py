@@ -15,11 +15,12 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'CPU_BACKEND', 'CUDA_BACKEND', 'SPCONV_CUDA_ALGO',
-           'SPCONV_MAX_IGEMM_OFFSETS', 'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels',
-           'build_subm_map', 'conv_out_shape', 'build_conv_map', 'active_offsets', 'SparseConvFunction', 'patch_spconv',
-           'spconv_algo', 'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
-           'compare_with_dense', 'spconv_available', 'scan_voxels', 'benchmark_subm']
+__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'TRITON_BLOCK_M', 'TRITON_ORDER', 'CPU_BACKEND', 'CUDA_BACKEND',
+           'SPCONV_CUDA_ALGO', 'SPCONV_MAX_IGEMM_OFFSETS', 'SparseTensor', 'random_sparse_tensor', 'KernelMap',
+           'native_kernels', 'build_subm_map', 'conv_out_shape', 'build_conv_map', 'active_offsets', 'triton_available',
+           'tile_stats', 'SparseConvFunction', 'patch_spconv', 'spconv_algo', 'SparseConvolution', 'SubMConv3d',
+           'SparseConv3d', 'SparseInverseConv3d', 'dense_reference', 'compare_with_dense', 'spconv_available',
+           'scan_voxels', 'benchmark_subm']
 
 # %% ../nbs/07_sparse.ipynb #c31d5f3d
 def _triple(v, name:str) -> tuple:
@@ -698,24 +699,167 @@ def _grouped_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, 
             gw[ks] = torch.bmm(xp[ii].transpose(1, 2), gp[oo]).float()
     return (gx[:km.n_in] if need_x else None), gw
 
+# %% ../nbs/07_sparse.ipynb #c0a1b2e2
+TRITON_BLOCK_M = int(os.environ.get('LKSEG_TRITON_BLOCK_M', 32))  # output rows per tile (one Triton program): a power of 2, >= 16 (tl.dot)
+TRITON_ORDER = os.environ.get('LKSEG_TRITON_ORDER', 'morton')  # output rows grouped into tiles in 'morton' (Z-order of the voxels) or 'given' (row) order
+
+@functools.cache
+def triton_available() -> bool:
+    "True when the `triton` package imports (torch's CUDA wheels bring it)."
+    try:
+        import triton, triton.language  # noqa: F401
+    except Exception: return False
+    return True
+
+def _morton_key(indices:Tensor) -> Tensor:
+    "int64 Z-order key of (b,z,y,x) rows: the batch in the high bits, below it the interleaved bits of z, y, x."
+    c = indices.long()
+    nb = max(1, int(c[:, 1:].max()).bit_length()) if c.shape[0] else 1
+    key = torch.zeros(c.shape[0], dtype=torch.int64, device=c.device)
+    for bit in range(nb):
+        for d in range(3):
+            key |= ((c[:, 1 + d] >> bit) & 1) << (3 * bit + 2 - d)
+    return key | (c[:, 0] << (3 * nb))
+
+def _tile_table(km:KernelMap, block_m:int, order:str) -> dict:
+    "The steps of the Triton route for map `km` (cached on it): output rows in tiles of `block_m`, and for every (tile, offset) that has a pair, the tile's `block_m` input rows (-1: no neighbour)."
+    if order not in ('morton', 'given'): raise ValueError(f"TRITON_ORDER must be 'morton' or 'given', got {order!r}")
+    if block_m < 16 or block_m & (block_m - 1): raise ValueError(f"TRITON_BLOCK_M must be a power of 2 >= 16, got {block_m}")
+    key = (block_m, order)
+    cache = km.__dict__.setdefault('_tiles', {})
+    if key in cache: return cache[key]
+    dev, K, N = km.out_idx.device, len(km.counts), km.n_out
+    T = max(1, -(-N // block_m))
+    rows_in_order = torch.argsort(_morton_key(km.out_indices)) if order == 'morton' else torch.arange(N, device=dev)
+    rows = torch.full((T * block_m,), -1, dtype=torch.int32, device=dev)   # output row at each tile position, -1: padding
+    rows[:N] = rows_in_order.to(torch.int32)
+    pos = torch.empty(N, dtype=torch.int64, device=dev)
+    pos[rows_in_order] = torch.arange(N, device=dev)                          # tile position of each output row
+    kk = torch.repeat_interleave(torch.arange(K, device=dev), torch.tensor(km.counts, device=dev), output_size=km.n_pairs)
+    p = pos[km.out_idx]
+    cell = (p // block_m) * K + kk                                            # (tile, offset) of every pair, tile-major
+    occ = torch.zeros(T * K, dtype=torch.bool, device=dev)
+    occ[cell] = True
+    sid = torch.cumsum(occ, 0) - 1                                            # step number of each occupied cell
+    cells = occ.nonzero().squeeze(1)
+    tab = torch.full((cells.numel(), block_m), -1, dtype=torch.int32, device=dev)
+    tab.view(-1)[sid[cell] * block_m + p % block_m] = km.in_idx.to(torch.int32)
+    plan = dict(rows=rows, tab=tab, step_k=(cells % K).to(torch.int32), step_t=cells // K, T=T, block_m=block_m, lists={})
+    cache[key] = plan
+    return plan
+
+def _tile_steps(plan:dict, active:Optional[Tensor]) -> tuple:
+    "(tile_ptr int32 [T+1], step numbers int32) of the steps whose offset is `active` (all if None), in tile order; cached per active set."
+    key = None if active is None else bytes(active.tolist())
+    if key in plan['lists']: return plan['lists'][key]
+    sk, T = plan['step_k'], plan['T']
+    keep = torch.ones_like(sk, dtype=torch.bool) if active is None else active.to(sk.device).bool()[sk.long()]
+    ids = keep.nonzero().squeeze(1).to(torch.int32)
+    ptr = torch.zeros(T + 1, dtype=torch.int32, device=sk.device)
+    ptr[1:] = torch.cumsum(torch.bincount(plan['step_t'][keep], minlength=T), 0)
+    plan['lists'][key] = (ptr, ids)
+    return ptr, ids
+
+def tile_stats(km:KernelMap, # a neighbour map
+               active:Optional[Tensor]=None, # int8 [K] offsets to keep (`active_offsets`), None: all
+               block_m:Optional[int]=None, # tile rows (default `TRITON_BLOCK_M`)
+               order:Optional[str]=None, # tile order (default `TRITON_ORDER`)
+              ) -> dict:
+    "Work of the Triton route on `km`: tiles, (tile, offset) steps, and `fill`, the fraction of the steps' rows that hold a pair (the rest multiply zeros)."
+    plan = _tile_table(km, block_m or TRITON_BLOCK_M, order or TRITON_ORDER)
+    ptr, ids = _tile_steps(plan, active)
+    pairs = sum(_active_counts(km.counts, active))
+    S = int(ids.numel())
+    return dict(tiles=plan['T'], steps=S, steps_per_tile=S / plan['T'], fill=pairs / max(S * plan['block_m'], 1),
+                table_mib=plan['tab'].numel() * 4 / 2**20)
+
+_TRITON = {}
+def _tile_kernel():
+    "The Triton kernel, compiled for CUDA on first use (under `TRITON_INTERPRET=1`, set before triton is imported, Triton's interpreter runs it on CPU tensors: slow, for tests)."
+    global triton, tl   # module globals: Triton looks up the names a kernel uses in its module's namespace
+    if 'k' in _TRITON: return _TRITON['k']
+    import triton, triton.language as tl
+
+    @triton.jit
+    def _subm_tiles(x_ptr, w_ptr, tab_ptr, stepk_ptr, ptr_ptr, ids_ptr, rows_ptr, out_ptr, CI, CO,
+                    BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, NK: tl.constexpr, IEEE: tl.constexpr):
+        # one program: BM output rows x BN output channels; sums over its tile's steps, writes its rows once (no atomics)
+        t = tl.program_id(0)
+        r = tl.arange(0, BM)
+        cols = tl.program_id(1) * BN + tl.arange(0, BN)
+        cmask = cols < CO
+        acc = tl.zeros((BM, BN), dtype=tl.float32)
+        s0 = tl.load(ptr_ptr + t)
+        s1 = tl.load(ptr_ptr + t + 1)
+        for s in range(s0, s1):
+            sid = tl.load(ids_ptr + s).to(tl.int64)
+            k = tl.load(stepk_ptr + sid).to(tl.int64)
+            nb = tl.load(tab_ptr + sid * BM + r)          # input row of each output row at offset k, -1: none
+            ok = nb >= 0
+            src = tl.where(ok, nb, 0).to(tl.int64)
+            for kc in tl.static_range(NK):
+                cc = kc * BK + tl.arange(0, BK)
+                ccm = cc < CI
+                a = tl.load(x_ptr + src[:, None] * CI + cc[None, :], mask=ok[:, None] & ccm[None, :], other=0.)
+                b = tl.load(w_ptr + (k * CI + cc[:, None]) * CO + cols[None, :], mask=ccm[:, None] & cmask[None, :], other=0.)
+                if IEEE: acc = tl.dot(a, b, acc, input_precision='ieee')
+                else: acc = tl.dot(a, b, acc)
+        rw = tl.load(rows_ptr + t * BM + r)
+        tl.store(out_ptr + rw.to(tl.int64)[:, None] * CO + cols[None, :], acc, mask=(rw >= 0)[:, None] & cmask[None, :])
+
+    _TRITON['k'] = _subm_tiles
+    return _subm_tiles
+
+def _pow2(n:int) -> int: return 1 << max(0, int(n) - 1).bit_length()
+
+def _tile_conv(x:Tensor, # [n_in, C_in] features (float32, or float16/bfloat16 with `w` alike)
+               w:Tensor, # [K, C_in, C_out] weights
+               km:KernelMap, # neighbour map (each output at most once per offset: true of every map built here)
+               active:Optional[Tensor]=None, # int8 [K] offsets to compute, None: all
+              ) -> Tensor:
+    "float32 [n_out, C_out]: the convolution on the Triton route, output-stationary (each program owns a tile of output rows and writes it once); CPU tensors only under `TRITON_INTERPRET=1`."
+    if not x.is_cuda and os.environ.get('TRITON_INTERPRET') != '1':
+        raise RuntimeError("the Triton route runs on CUDA tensors (CPU tensors only in Triton's interpreter: TRITON_INTERPRET=1 before triton is imported)")
+    Ci, Co = w.shape[1], w.shape[2]
+    if km.n_out == 0: return x.new_zeros(0, Co, dtype=torch.float32)
+    plan = _tile_table(km, TRITON_BLOCK_M, TRITON_ORDER)
+    ptr, ids = _tile_steps(plan, active)
+    BN, BK = max(16, min(64, _pow2(Co))), max(16, min(64, _pow2(Ci)))
+    out = torch.empty(km.n_out, Co, dtype=torch.float32, device=x.device)
+    ieee = x.dtype == torch.float32 and not (x.is_cuda and torch.backends.cuda.matmul.allow_tf32)
+    _tile_kernel()[(plan['T'], -(-Co // BN))](x.contiguous(), w.contiguous(), plan['tab'], plan['step_k'], ptr, ids, plan['rows'], out,
+                                              Ci, Co, BM=plan['block_m'], BN=BN, BK=BK, NK=-(-Ci // BK), IEEE=ieee)
+    return out
+
+def _tile_input_grad(go:Tensor, w:Tensor, km:KernelMap, active:Optional[Tensor]=None) -> Tensor:
+    "float32 [n_in, C_in]: the input gradient on the Triton route; SubM maps reuse their own table (offset K-1-k pairs the voxels of offset k the other way round), other maps their transposed map (cached)."
+    if km.subm and km.centre_identity:
+        return _tile_conv(go, w.flip(0).transpose(1, 2), km, None if active is None else active.flip(0))
+    kmt = km.__dict__.get('_transposed')
+    if kmt is None: kmt = km.__dict__['_transposed'] = km.transposed()
+    return _tile_conv(go, w.transpose(1, 2), kmt, active)
+
+
 # %% ../nbs/07_sparse.ipynb #b2b69096
 class SparseConvFunction(torch.autograd.Function):
-    "Sparse convolution `features` [n_in, C_in] × `weight` [C_out, kD, kH, kW, C_in] over a `KernelMap` → [n_out, C_out]."
+    "Sparse convolution `features` [n_in, C_in] × `weight` [C_out, kD, kH, kW, C_in] over a `KernelMap` → [n_out, C_out]; on CUDA `route` 'torch' runs the batched GEMMs, 'triton' the Triton kernel."
     @staticmethod
-    def forward(ctx, features, weight, km):
+    def forward(ctx, features, weight, km, route='torch'):
+        if route not in ('torch', 'triton'): raise ValueError(f"SparseConvFunction: route must be 'torch' or 'triton', got {route!r}")
         _check_float32(features, weight)
         Co, Ci = weight.shape[0], weight.shape[-1]
         w = weight.reshape(Co, -1, Ci).permute(1, 2, 0).contiguous()  # [K, C_in, C_out]
         ctx.km, ctx.wshape = km, weight.shape
         ctx.active = active_offsets(w)   # offsets to skip: found once, used by the forward and the input grad
         x = features.contiguous()
-        ctx.w_dtype, ctx.cuda = weight.dtype, x.is_cuda
-        if x.is_cuda:   # batched GEMMs (see above); under autocast the products run in its dtype, accumulation in float32
+        ctx.w_dtype, ctx.cuda, ctx.route = weight.dtype, x.is_cuda, route
+        if x.is_cuda:   # batched GEMMs or the Triton kernel (see above); under autocast the products run in its dtype, accumulation in float32
             cd = torch.get_autocast_dtype('cuda') if torch.is_autocast_enabled('cuda') else x.dtype
             ctx.dtypes = (cd, features.dtype)
             with torch.autocast('cuda', enabled=False):
                 x, w = x.to(cd), w.to(cd)
                 ctx.save_for_backward(x, w)
+                if route == 'triton': return _tile_conv(x, w, km, ctx.active)
                 return _grouped_fwd(x, w, km, ctx.active)
         ctx.save_for_backward(x, w)
         return _gemm_fwd(x, w, km, active=ctx.active)
@@ -727,12 +871,16 @@ class SparseConvFunction(torch.autograd.Function):
         if ctx.cuda:
             cd, in_dtype = ctx.dtypes
             with torch.autocast('cuda', enabled=False):
-                gx, gw = _grouped_bwd(x, w, grad_out.to(cd).contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.active)
+                go = grad_out.to(cd).contiguous()
+                if ctx.route == 'triton':   # input grad: the same kernel; weight grad: the batched GEMMs
+                    gx = _tile_input_grad(go, w, ctx.km, ctx.active) if ctx.needs_input_grad[0] else None
+                    gw = _grouped_bwd(x, w, go, ctx.km, False, True, ctx.active)[1] if ctx.needs_input_grad[1] else None
+                else: gx, gw = _grouped_bwd(x, w, go, ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.active)
             if gx is not None: gx = gx.to(in_dtype)
         else:
             gx, gw = _gemm_bwd(x, w, grad_out.contiguous(), ctx.km, ctx.needs_input_grad[0], ctx.needs_input_grad[1], active=ctx.active)
         if gw is not None: gw = gw.permute(2, 0, 1).reshape(ctx.wshape).to(ctx.w_dtype)
-        return gx, gw, None
+        return gx, gw, None, None
 
 # %% ../nbs/07_sparse.ipynb #758406b3
 _SPCONV_GUARDED = ('get_indice_pairs', 'get_indice_pairs_implicit_gemm', 'indice_conv', 'indice_conv_backward',
@@ -787,7 +935,7 @@ def _spconv_unguarded():
 
 # %% ../nbs/07_sparse.ipynb #11e2f6d1
 CPU_BACKEND = 'torch'  # backend used for CPU tensors when a module says backend='auto' ('torch' or 'spconv')
-CUDA_BACKEND = os.environ.get('LKSEG_CUDA_BACKEND', 'auto')  # CUDA tensors, backend='auto': 'auto' (spconv; above 128 kernel offsets batched torch GEMMs when training), 'spconv' or 'torch'
+CUDA_BACKEND = os.environ.get('LKSEG_CUDA_BACKEND', 'auto')  # CUDA tensors, backend='auto': 'auto' (spconv; above 128 kernel offsets batched torch GEMMs when training), 'spconv', 'torch' (batched GEMMs) or 'triton' (experimental)
 SPCONV_CUDA_ALGO = os.environ.get('LKSEG_SPCONV_ALGO', 'auto')  # spconv algorithm of SubM convs on CUDA: 'auto' (spconv's choice), 'implicit_gemm' or 'native'
 SPCONV_MAX_IGEMM_OFFSETS = 128  # spconv 2.3's implicit GEMM: at most 4 mask integers of 32 offsets
 
@@ -861,8 +1009,10 @@ class SparseConvolution(nn.Module):
     def _resolve_backend(self, x:SparseTensor) -> str:
         if self.backend != 'auto': return self.backend
         if not x.features.is_cuda: return CPU_BACKEND
-        if CUDA_BACKEND not in ('auto', 'spconv', 'torch'):
-            raise ValueError(f"CUDA_BACKEND must be 'auto', 'spconv' or 'torch', got {CUDA_BACKEND!r}")
+        if CUDA_BACKEND not in ('auto', 'spconv', 'torch', 'triton'):
+            raise ValueError(f"CUDA_BACKEND must be 'auto', 'spconv', 'torch' or 'triton', got {CUDA_BACKEND!r}")
+        if CUDA_BACKEND == 'triton' and not triton_available():
+            raise RuntimeError("CUDA_BACKEND='triton' needs the triton package (torch's CUDA wheels install it: pip install triton)")
         if CUDA_BACKEND != 'auto': return CUDA_BACKEND
         if not _has_spconv(): return 'torch'
         if math.prod(self.kernel_size) <= SPCONV_MAX_IGEMM_OFFSETS: return 'spconv'   # its implicit GEMM
@@ -875,8 +1025,9 @@ class SparseConvolution(nn.Module):
         if not isinstance(x, SparseTensor): raise TypeError(f"{type(self).__name__}: expected a SparseTensor, got {type(x).__name__}")
         if x.features.shape[1] != self.in_channels:
             raise ValueError(f"{type(self).__name__}: expected {self.in_channels} input channels, got {x.features.shape[1]}")
-        if self._resolve_backend(x) == 'spconv': return self._forward_spconv(x)
-        return self._forward_torch(x)
+        backend = self._resolve_backend(x)
+        if backend == 'spconv': return self._forward_spconv(x)
+        return self._forward_torch(x, 'triton' if backend == 'triton' else 'torch')
 
     # ---- torch backend ----
     def _kernel_map(self, x:SparseTensor) -> KernelMap:
@@ -903,14 +1054,14 @@ class SparseConvolution(nn.Module):
         if key is not None: d[key] = km
         return km
 
-    def _forward_torch(self, x:SparseTensor) -> SparseTensor:
+    def _forward_torch(self, x:SparseTensor, route:str='torch') -> SparseTensor:
         _check_float32(x.features, self.weight)
         if self.subm and self.kernel_size == (1, 1, 1):
             y = x.features @ self.weight.reshape(self.out_channels, self.in_channels).t()
             out = x.replace_feature(y if self.bias is None else y + self.bias)
             return out
         km = self._kernel_map(x)
-        y = SparseConvFunction.apply(x.features, self.weight, km)
+        y = SparseConvFunction.apply(x.features, self.weight, km, route)
         if self.bias is not None: y = y + self.bias
         if self.subm: return x.replace_feature(y)
         d = dict(x.indice_dict)

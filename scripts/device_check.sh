@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU checks, run on a CUDA machine from the repository root (this workplace's lent device: `run` with carry ['.gpu']).
-#   1. bench/profile_gpu.py: the CUDA routes of the 9³ convs compared on the real scan, and where the forward time goes;
+#   1. bench/profile_gpu.py: the CUDA routes of the 9³ convs compared on the real scan (the Triton one at 16/32/64-row
+#      tiles where triton is installed), and where the forward time goes;
 #   2. bench section 6: reference-config forward ms/scan and training step fp32 / AMP on the real scan (`--only gpu`);
 #   3. every notebook that holds `#| cuda` cells, with LKSEG_TEST_FLAGS=cuda, through the same pytest shim as
 #      README command 2 (tests/test_notebooks.py).
@@ -20,7 +21,8 @@ fi
   $PY -c "import torch, spconv, lkseg_nb.bench as b; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0)); print('spconv', spconv.__version__, 'scan', b.kitti_scan())"
 } 2>&1 | tee "$OUT/env.log"
 echo "== profile: CUDA routes compared (fp32 / AMP forward, logit agreement), top GPU kernels"
-timeout "${PROF_T:-120}" $PY bench/profile_gpu.py --passes 5 > "$OUT/profile.log" 2>&1; head -n 40 "$OUT/profile.log"
+ROUTES="torch,spconv"; $PY -c 'import triton' 2>/dev/null && ROUTES="triton,torch,spconv,triton:16,triton:64"   # the table profiles the first
+timeout "${PROF_T:-150}" $PY bench/profile_gpu.py --passes 5 --routes "$ROUTES" > "$OUT/profile.log" 2>&1; head -n 40 "$OUT/profile.log"
 if grep -q "route    torch: FAILED" "$OUT/profile.log"; then echo "batched route failed: LKSEG_CUDA_BACKEND=spconv from here"; export LKSEG_CUDA_BACKEND=spconv; fi
 echo "== bench --only gpu"
 timeout "${BENCH_T:-240}" $PY -m lkseg_nb.bench --only gpu --out "$OUT" 2>&1 | tee "$OUT/bench.log"
