@@ -700,7 +700,14 @@ def _grouped_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, 
     return (gx[:km.n_in] if need_x else None), gw
 
 # %% ../nbs/07_sparse.ipynb #c0a1b2e2
-TRITON_BLOCK_M = int(os.environ.get('LKSEG_TRITON_BLOCK_M', 32))  # output rows per tile (one Triton program): a power of 2, >= 16 (tl.dot)
+def _env_int(name:str, default:int) -> int:
+    "Integer environment variable `name` (default if unset), or a ValueError naming it."
+    v = os.environ.get(name, '').strip()
+    if not v: return default
+    try: return int(v)
+    except ValueError: raise ValueError(f"environment variable {name} must be an integer, got {v!r}") from None
+
+TRITON_BLOCK_M = _env_int('LKSEG_TRITON_BLOCK_M', 32)  # output rows per tile (one Triton program): a power of 2, >= 16 (tl.dot)
 TRITON_ORDER = os.environ.get('LKSEG_TRITON_ORDER', 'morton')  # output rows grouped into tiles in 'morton' (Z-order of the voxels) or 'given' (row) order
 
 @functools.cache
