@@ -15,12 +15,12 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'TRITON_BLOCK_M', 'TRITON_ORDER', 'CPU_BACKEND', 'CUDA_BACKEND',
-           'SPCONV_CUDA_ALGO', 'SPCONV_MAX_IGEMM_OFFSETS', 'SparseTensor', 'random_sparse_tensor', 'KernelMap',
-           'native_kernels', 'build_subm_map', 'conv_out_shape', 'build_conv_map', 'active_offsets', 'triton_available',
-           'tile_stats', 'SparseConvFunction', 'patch_spconv', 'spconv_algo', 'SparseConvolution', 'SubMConv3d',
-           'SparseConv3d', 'SparseInverseConv3d', 'dense_reference', 'compare_with_dense', 'spconv_available',
-           'scan_voxels', 'benchmark_subm']
+__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'TRITON_BLOCK_M', 'TRITON_ORDER', 'TRITON_NUM_WARPS',
+           'TRITON_NUM_STAGES', 'CPU_BACKEND', 'CUDA_BACKEND', 'SPCONV_CUDA_ALGO', 'SPCONV_MAX_IGEMM_OFFSETS',
+           'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels', 'build_subm_map', 'conv_out_shape',
+           'build_conv_map', 'active_offsets', 'triton_available', 'tile_stats', 'SparseConvFunction', 'patch_spconv',
+           'spconv_algo', 'SparseConvolution', 'SubMConv3d', 'SparseConv3d', 'SparseInverseConv3d', 'dense_reference',
+           'compare_with_dense', 'spconv_available', 'scan_voxels', 'benchmark_subm']
 
 # %% ../nbs/07_sparse.ipynb #c31d5f3d
 def _triple(v, name:str) -> tuple:
@@ -709,6 +709,8 @@ def _env_int(name:str, default:int) -> int:
 
 TRITON_BLOCK_M = _env_int('LKSEG_TRITON_BLOCK_M', 32)  # output rows per tile (one Triton program): a power of 2, >= 16 (tl.dot)
 TRITON_ORDER = os.environ.get('LKSEG_TRITON_ORDER', 'morton')  # output rows grouped into tiles in 'morton' (Z-order of the voxels) or 'given' (row) order
+TRITON_NUM_WARPS = _env_int('LKSEG_TRITON_WARPS', 4)    # warps per program (Triton's default)
+TRITON_NUM_STAGES = _env_int('LKSEG_TRITON_STAGES', 3)  # software-pipelining stages of the offset loop (Triton's default on CUDA)
 
 @functools.cache
 def triton_available() -> bool:
@@ -835,7 +837,8 @@ def _tile_conv(x:Tensor, # [n_in, C_in] features (float32, or float16/bfloat16 w
     out = torch.empty(km.n_out, Co, dtype=torch.float32, device=x.device)
     ieee = x.dtype == torch.float32 and not (x.is_cuda and torch.backends.cuda.matmul.allow_tf32)
     _tile_kernel()[(plan['T'], -(-Co // BN))](x.contiguous(), w.contiguous(), plan['tab'], plan['step_k'], ptr, ids, plan['rows'], out,
-                                              Ci, Co, BM=plan['block_m'], BN=BN, BK=BK, NK=-(-Ci // BK), IEEE=ieee)
+                                              Ci, Co, BM=plan['block_m'], BN=BN, BK=BK, NK=-(-Ci // BK), IEEE=ieee,
+                                              num_warps=TRITON_NUM_WARPS, num_stages=TRITON_NUM_STAGES)
     return out
 
 def _tile_input_grad(go:Tensor, w:Tensor, km:KernelMap, active:Optional[Tensor]=None) -> Tensor:
