@@ -762,12 +762,12 @@ def _tile_table(km:KernelMap, block_m:int, order:str) -> dict:
     return plan
 
 def _tile_steps(plan:dict, active:Optional[Tensor]) -> tuple:
-    "(tile_ptr int32 [T+1], step numbers int32) of the steps whose offset is `active` (all if None), in tile order; cached per active set."
+    "(tile_ptr int32 [T+1], step numbers int32 or None for all) of the steps whose offset is `active` (all if None), in tile order; cached per active set."
     key = None if active is None else bytes(active.tolist())
     if key in plan['lists']: return plan['lists'][key]
     sk, T = plan['step_k'], plan['T']
     keep = torch.ones_like(sk, dtype=torch.bool) if active is None else active.to(sk.device).bool()[sk.long()]
-    ids = keep.nonzero().squeeze(1).to(torch.int32)
+    ids = None if bool(keep.all()) else keep.nonzero().squeeze(1).to(torch.int32)   # None: every step, in order
     ptr = torch.zeros(T + 1, dtype=torch.int32, device=sk.device)
     ptr[1:] = torch.cumsum(torch.bincount(plan['step_t'][keep], minlength=T), 0)
     plan['lists'][key] = (ptr, ids)
@@ -782,7 +782,7 @@ def tile_stats(km:KernelMap, # a neighbour map
     plan = _tile_table(km, block_m or TRITON_BLOCK_M, order or TRITON_ORDER)
     ptr, ids = _tile_steps(plan, active)
     pairs = sum(_active_counts(km.counts, active))
-    S = int(ids.numel())
+    S = plan['tab'].shape[0] if ids is None else int(ids.numel())
     return dict(tiles=plan['T'], steps=S, steps_per_tile=S / plan['T'], fill=pairs / max(S * plan['block_m'], 1),
                 table_mib=plan['tab'].numel() * 4 / 2**20)
 
@@ -795,7 +795,8 @@ def _tile_kernel():
 
     @triton.jit
     def _subm_tiles(x_ptr, w_ptr, tab_ptr, stepk_ptr, ptr_ptr, ids_ptr, rows_ptr, out_ptr, CI, CO,
-                    BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, NK: tl.constexpr, IEEE: tl.constexpr):
+                    BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, NK: tl.constexpr, IEEE: tl.constexpr,
+                    ALL: tl.constexpr):
         # one program: BM output rows x BN output channels; sums over its tile's steps, writes its rows once (no atomics)
         t = tl.program_id(0)
         r = tl.arange(0, BM)
@@ -805,7 +806,8 @@ def _tile_kernel():
         s0 = tl.load(ptr_ptr + t)
         s1 = tl.load(ptr_ptr + t + 1)
         for s in range(s0, s1):
-            sid = tl.load(ids_ptr + s).to(tl.int64)
+            if ALL: sid = tl.full([], 0, tl.int64) + s      # every step: the tile's steps are contiguous
+            else: sid = tl.load(ids_ptr + s).to(tl.int64)
             k = tl.load(stepk_ptr + sid).to(tl.int64)
             nb = tl.load(tab_ptr + sid * BM + r)          # input row of each output row at offset k, -1: none
             ok = nb >= 0
@@ -840,8 +842,9 @@ def _tile_conv(x:Tensor, # [n_in, C_in] features (float32, or float16/bfloat16 w
     BN, BK = max(16, min(64, _pow2(Co))), max(16, min(64, _pow2(Ci)))
     out = torch.empty(km.n_out, Co, dtype=torch.float32, device=x.device)
     ieee = x.dtype == torch.float32 and not (x.is_cuda and torch.backends.cuda.matmul.allow_tf32)
-    _tile_kernel()[(plan['T'], -(-Co // BN))](x.contiguous(), w.contiguous(), plan['tab'], plan['step_k'], ptr, ids, plan['rows'], out,
-                                              Ci, Co, BM=plan['block_m'], BN=BN, BK=BK, NK=-(-Ci // BK), IEEE=ieee,
+    _tile_kernel()[(plan['T'], -(-Co // BN))](x.contiguous(), w.contiguous(), plan['tab'], plan['step_k'], ptr,
+                                              ptr if ids is None else ids, plan['rows'], out, Ci, Co,
+                                              BM=plan['block_m'], BN=BN, BK=BK, NK=-(-Ci // BK), IEEE=ieee, ALL=ids is None,
                                               num_warps=TRITON_NUM_WARPS, num_stages=TRITON_NUM_STAGES)
     return out
 
