@@ -571,8 +571,8 @@ def active_offsets(w:Tensor, # weight [K, C_in, C_out]
     if w.is_contiguous() and _use_native(w, 8):   # native: stops at each offset's first nonzero (torch's test reads every weight twice)
         act = torch.empty(w.shape[0], dtype=torch.int8)
         return None if native_kernels().lk_active(_ptr(w), w.shape[0], w[0].numel(), _ptr(act)) == w.shape[0] else act
-    act = w.reshape(w.shape[0], -1).ne(0).any(1)
-    return None if bool(act.all()) else act.to(torch.int8).cpu().contiguous()
+    act = w.reshape(w.shape[0], -1).ne(0).any(1).to(torch.int8).cpu().contiguous()   # one device-to-host copy (one sync on CUDA)
+    return None if bool(act.all()) else act
 
 def _active_counts(counts:list, active:Optional[Tensor]) -> list:
     "Pair counts with skipped offsets counted as 0 (balances the worker threads on the work actually done)."
