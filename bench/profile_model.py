@@ -7,9 +7,11 @@ On the real scan at the reference config, naive 9³ and per-tap SDS 0.3 + CWS 0.
   maps  = time building SubM neighbour maps (`build_subm_map`),
   active = the all-zero-offset check (`active_offsets`, once per conv call),
   rest  = everything else (voxelization, stem, point branch, BN/activations, 1x1 convs, head).
-Also times the neighbour search on its own, torch path vs native, at 0.1 m (same pairs; checked).
+Also times the neighbour search on its own, torch path vs native, at 0.1 m (same pairs; checked). --per-layer adds,
+per sparse-conv product, its weight shape, pairs done (skipped offsets excluded), median ms and GFLOP/s, and each
+model's conv GFLOP/s overall (is the compact model's conv as efficient as the naive one's?).
 
-    python bench/profile_model.py
+    python bench/profile_model.py [--rounds 3] [--per-layer]
 """
 import argparse, statistics, sys, time, warnings
 from collections import defaultdict
@@ -18,6 +20,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--scan', default=None, help='.bin scan (default: shared SemanticKITTI 00/000000.bin)')
     p.add_argument('--rounds', type=int, default=3)
+    p.add_argument('--per-layer', action='store_true', help='also time every sparse-conv product')
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     import torch
@@ -47,6 +50,16 @@ def main(argv=None):
         setattr(S, name, g)
         return f
     origs = {n: timed(n, k) for n, k in (('_gemm_fwd', 'conv'), ('build_subm_map', 'maps'), ('active_offsets', 'active'))}
+    calls = []   # --per-layer: (weight shape, pairs done, seconds) of every product in the current pass
+    if a.per_layer:
+        inner = S._gemm_fwd
+        def per_layer(x, w, km, n_threads=None, active='auto'):
+            if isinstance(active, str): active = S.active_offsets(w)
+            t = time.perf_counter(); r = inner(x, w, km, n_threads, active)
+            calls.append((tuple(w.shape), sum(S._active_counts(km.counts, active)), time.perf_counter() - t))
+            return r
+        S._gemm_fwd = per_layer
+    layers = {n: defaultdict(list) for n in models}
     res = {n: defaultdict(list) for n in models}
     try:
         for m in models.values():
@@ -54,9 +67,10 @@ def main(argv=None):
             with torch.no_grad(): m(dict(batch))   # warm-up (native build, allocator)
         for _ in range(a.rounds):
             for n, m in models.items():
-                T.clear(); t = time.perf_counter()
+                T.clear(); calls.clear(); t = time.perf_counter()
                 with torch.no_grad(): m(dict(batch))
                 tot = time.perf_counter() - t
+                for i, c in enumerate(calls): layers[n][i].append(c)
                 for k, v in (('total', tot), ('conv', T['conv']), ('maps', T['maps']), ('active', T['active']),
                              ('rest', tot - T['conv'] - T['maps'] - T['active'])):
                     res[n][k].append(v)
@@ -65,6 +79,15 @@ def main(argv=None):
     med = {n: {k: statistics.median(v) for k, v in d.items()} for n, d in res.items()}
     for n, d in med.items():
         print(f"{n:38s} total {d['total']:.2f} s = conv {d['conv']:.2f} + maps {d['maps']:.2f} + active {d['active']:.3f} + rest {d['rest']:.2f}")
+    for n, d in layers.items():
+        if not d: continue
+        print(f"{n}: per sparse-conv product (medians of {a.rounds} rounds)")
+        fl_all = t_all = 0.0
+        for i, cs in d.items():
+            shape, pairs, _ = cs[0]; t = statistics.median(c[2] for c in cs); fl = 2 * pairs * shape[1] * shape[2]
+            fl_all += fl; t_all += t
+            print(f"  {i:2d} {str(shape):16s} {pairs:10,} pairs {t * 1e3:7.1f} ms {fl / t / 1e9:6.1f} GFLOP/s")
+        print(f"  all products: {t_all:.2f} s, {fl_all / 1e9:.1f} GFLOP, {fl_all / t_all / 1e9:.1f} GFLOP/s")
     (nn, dn), (nc, dc) = med.items()
     print(f"ratio compact / naive: total {dc['total'] / dn['total']:.3f}, conv only {dc['conv'] / dn['conv']:.3f} "
           f"(medians of {a.rounds} rounds; the counted nonzero 9³ FLOPs ratio is in bench section 2)")
