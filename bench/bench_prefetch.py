@@ -30,8 +30,8 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as d:
             S._NATIVE_SRC = '#define PFD 0\n' + src
             off = ctypes.CDLL(str(S._build_native(Path(d))))
-            for n in ('lk_pairs_mm', 'lk_pairs_wgrad', 'lk_subm_pairs'):
-                getattr(off, n).argtypes, getattr(off, n).restype = getattr(on, n).argtypes, ctypes.c_int
+            for n in ('lk_pairs_mm', 'lk_pairs_wgrad', 'lk_subm_pairs', 'lk_pairs_mm_blocks', 'lk_row_blocks', 'lk_active'):
+                getattr(off, n).argtypes, getattr(off, n).restype = getattr(on, n).argtypes, getattr(on, n).restype
     finally: S._NATIVE_SRC = src
     print(f"threads {torch.get_num_threads()}; ms per product, no prefetch → prefetch (speed-up)")
     print(f"{'voxel':>6} {'in→out':>7} {'pairs':>9}   forward | input grad | weight grad (native only ≤ 16 columns)")

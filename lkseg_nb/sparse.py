@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_sparse.ipynb #1aac53e4
 from __future__ import annotations
-import contextlib, ctypes, functools, hashlib, math, os, platform, shutil, statistics, subprocess, tempfile, time, warnings
+import contextlib, ctypes, functools, hashlib, math, os, platform, threading, shutil, statistics, subprocess, tempfile, time, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['CPU_KERNEL', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'TRITON_BLOCK_M', 'TRITON_ORDER', 'TRITON_NUM_WARPS',
+__all__ = ['CPU_KERNEL', 'CPU_ROW_BLOCK', 'GROUPED_RATIO', 'GROUPED_FLOOR', 'TRITON_BLOCK_M', 'TRITON_ORDER', 'TRITON_NUM_WARPS',
            'TRITON_NUM_STAGES', 'CPU_BACKEND', 'CUDA_BACKEND', 'SPCONV_CUDA_ALGO', 'SPCONV_MAX_IGEMM_OFFSETS',
            'SparseTensor', 'random_sparse_tensor', 'KernelMap', 'native_kernels', 'build_subm_map', 'conv_out_shape',
            'build_conv_map', 'active_offsets', 'triton_available', 'tile_stats', 'SparseConvFunction', 'patch_spconv',
@@ -113,6 +113,7 @@ class KernelMap:
     subm: bool             # submanifold (outputs = inputs)
     centre_identity: bool = False  # the centre offset pairs every voxel with itself (SubM)
     build_s: float = 0.0   # seconds spent building the map
+    rank: Optional[Tensor] = None  # int64 [n_out]: each output row's place in the map's key order (SubM maps: every offset's pairs ascend in it); None: row order
 
     @property
     def n_pairs(self) -> int:
@@ -123,7 +124,7 @@ class KernelMap:
         "The map of the adjoint operator (inputs and outputs swapped), used by `SparseInverseConv3d`."
         return KernelMap(self.out_idx, self.in_idx, self.counts, self.n_out, self.n_in, self.out_indices, self.in_indices,
                          self.out_shape, self.in_shape, self.kernel_size, self.stride, self.padding, self.dilation,
-                         self.subm, self.centre_identity, 0.0)
+                         self.subm, self.centre_identity, 0.0, self.rank if self.subm else None)
 
 # %% ../nbs/07_sparse.ipynb #a25c1479
 def _grid_keys(coords:Tensor, shape, pad) -> tuple:
@@ -137,6 +138,13 @@ def _kernel_grid(ks) -> Tensor:
     return torch.stack(torch.meshgrid(*[torch.arange(k) for k in ks], indexing='ij'), -1).reshape(-1, 3)
 
 # %% ../nbs/07_sparse.ipynb #8d52e9c0
+def _env_int(name:str, default:int) -> int:
+    "Integer environment variable `name` (default if unset), or a ValueError naming it."
+    v = os.environ.get(name, '').strip()
+    if not v: return default
+    try: return int(v)
+    except ValueError: raise ValueError(f"environment variable {name} must be an integer, got {v!r}") from None
+
 _POOL = {}  # worker threads (see "How it runs in parallel" below); also used to build maps
 
 def _offset_groups(counts:list, n:int) -> list:
@@ -223,45 +231,104 @@ AI void cols(const float* const* xr, float* const* o, const float* W, int64_t ci
   if (j0 < co) { _Pragma("GCC unroll 8") for (int q = 0; q < P; ++q) oj[q] = o[q] + j0; tile(xr, oj, W + j0, ci, co, P, 1); }
 }
 
-static void mm_tiles(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
-                     const int8_t* active, int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
-  for (int64_t k = k0; k < k1; ++k) {
-    if (active && !active[k]) continue;   /* every weight of this offset is zero: it adds nothing */
-    const float* W = w + k * ci * co;
-    for (int64_t p = starts[k], end = starts[k + 1]; p < end; p += PB) {
-      const int n = end - p < PB ? (int)(end - p) : PB;
-      const float* xr[PB]; float* o[PB]; int dup = 0;
-      for (int q = 0; q < n; ++q) { xr[q] = x + src[p + q] * ci; o[q] = out + dst[p + q] * co; }
-      for (int64_t f = p + PFD; f < p + PFD + PB && f < end; ++f) { PF(x + src[f] * ci, ci * 4, 0) PF(out + dst[f] * co, co * 4, 1) }
-      for (int q = 1; q < n; ++q) for (int r = 0; r < q; ++r) dup |= (dst[p + q] == dst[p + r]);
-      if (n == PB && !dup) cols(xr, o, W, ci, co, PB);
-      else for (int q = 0; q < n; ++q) cols(xr + q, o + q, W, ci, co, 1);
+/* The pairs [p, end) of one offset, W its weights: out[dst[p]] += x[src[p]] @ W, in tiles of PB pairs; the last < PB
+   pairs of the range make one smaller tile (a short range - one row block's share of an offset - is not run pair by pair). */
+AI void tiles_range(const float* x, const float* W, const int64_t* src, const int64_t* dst, int64_t p, int64_t end,
+                    int64_t ci, int64_t co, float* out) {
+  for (; p < end; p += PB) {
+    const int n = end - p < PB ? (int)(end - p) : PB;
+    const float* xr[PB]; float* o[PB]; int dup = 0;
+    for (int q = 0; q < n; ++q) { xr[q] = x + src[p + q] * ci; o[q] = out + dst[p + q] * co; }
+    for (int64_t f = p + PFD; f < p + PFD + PB && f < end; ++f) { PF(x + src[f] * ci, ci * 4, 0) PF(out + dst[f] * co, co * 4, 1) }
+    for (int q = 1; q < n; ++q) for (int r = 0; r < q; ++r) dup |= (dst[p + q] == dst[p + r]);
+    if (dup) { for (int q = 0; q < n; ++q) cols(xr + q, o + q, W, ci, co, 1); continue; }
+    switch (n) {   /* constant tile heights: each case is its own register allocation */
+      case 6: cols(xr, o, W, ci, co, 6); break;  case 5: cols(xr, o, W, ci, co, 5); break;
+      case 4: cols(xr, o, W, ci, co, 4); break;  case 3: cols(xr, o, W, ci, co, 3); break;
+      case 2: cols(xr, o, W, ci, co, 2); break;  default: cols(xr, o, W, ci, co, 1);
     }
   }
 }
 
-/* Narrow outputs (8..24 columns): one pair at a time, two accumulator sets alternate over the input channels. */
-#define MM(NV) { const int64_t co = NV * 8; \
-  for (int64_t k = k0; k < k1; ++k) { if (active && !active[k]) continue; const float* W = w + k * ci * co; \
-    for (int64_t p = starts[k]; p < starts[k + 1]; ++p) { \
-      if (p + PFD < starts[k + 1]) { PF(x + src[p + PFD] * ci, ci * 4, 0) PF(out + dst[p + PFD] * co, co * 4, 1) } \
-      const float* xr = x + src[p] * ci; float* o = out + dst[p] * co; v8 a[NV], b[NV]; int64_t c = 0; \
-      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] = ld(o + 8 * j); b[j] = bc(0.f); } \
-      for (; c + 1 < ci; c += 2) { const v8 v0 = bc(xr[c]), v1 = bc(xr[c + 1]); const float* wr = W + c * co; \
-        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) { a[j] += v0 * ld(wr + 8 * j); b[j] += v1 * ld(wr + co + 8 * j); } } \
-      for (; c < ci; ++c) { const v8 v0 = bc(xr[c]); const float* wr = W + c * co; \
-        _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += v0 * ld(wr + 8 * j); } \
-      _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(o + 8 * j, a[j] + b[j]); } } return 0; }
+/* Narrow outputs (NV*8 = 8..24 columns): one pair at a time, two accumulator sets alternate over the input channels. */
+AI void narrow_range(const float* x, const float* W, const int64_t* src, const int64_t* dst, int64_t p, int64_t end,
+                     int64_t ci, float* out, const int NV) {
+  const int64_t co = NV * 8;
+  for (; p < end; ++p) {
+    if (p + PFD < end) { PF(x + src[p + PFD] * ci, ci * 4, 0) PF(out + dst[p + PFD] * co, co * 4, 1) }
+    const float* xr = x + src[p] * ci; float* o = out + dst[p] * co; v8 a[3], b[3]; int64_t c = 0;
+    _Pragma("GCC unroll 3") for (int j = 0; j < NV; ++j) { a[j] = ld(o + 8 * j); b[j] = bc(0.f); }
+    for (; c + 1 < ci; c += 2) { const v8 v0 = bc(xr[c]), v1 = bc(xr[c + 1]); const float* wr = W + c * co;
+      _Pragma("GCC unroll 3") for (int j = 0; j < NV; ++j) { a[j] += v0 * ld(wr + 8 * j); b[j] += v1 * ld(wr + co + 8 * j); } }
+    for (; c < ci; ++c) { const v8 v0 = bc(xr[c]); const float* wr = W + c * co;
+      _Pragma("GCC unroll 3") for (int j = 0; j < NV; ++j) a[j] += v0 * ld(wr + 8 * j); }
+    _Pragma("GCC unroll 3") for (int j = 0; j < NV; ++j) st(o + 8 * j, a[j] + b[j]);
+  }
+}
 
-/* out[dst[p]] += x[src[p]] @ w[k] for k in [k0, k1) with active[k] (NULL: all), p in [starts[k], starts[k+1]);
-   x [*, ci], w [K, ci, co], co = 8..64 in steps of 8. Returns 1 for an unsupported width. */
+static inline int width_ok(int64_t co) { return co >= 8 && co <= 64 && co % 8 == 0; }
+
+/* One offset's pairs [p0, p1) at output width co (checked by the callers). */
+static void range_mm(const float* x, const float* W, const int64_t* src, const int64_t* dst, int64_t p0, int64_t p1,
+                     int64_t ci, int64_t co, float* out) {
+  switch (co) {   /* narrow: one pair at a time measured as fast as tiles there */
+    case 8: narrow_range(x, W, src, dst, p0, p1, ci, out, 1); return;
+    case 16: narrow_range(x, W, src, dst, p0, p1, ci, out, 2); return;
+    case 24: narrow_range(x, W, src, dst, p0, p1, ci, out, 3); return;
+    default: tiles_range(x, W, src, dst, p0, p1, ci, co, out);
+  }
+}
+
+/* out[dst[p]] += x[src[p]] @ w[k] for k in [k0, k1) with active[k] (NULL: all; an offset whose weights are all zero adds
+   nothing), p in [starts[k], starts[k+1]); x [*, ci], w [K, ci, co], co = 8..64 in steps of 8. Returns 1 for an
+   unsupported width. */
 int lk_pairs_mm(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* starts,
                 const int8_t* active, int64_t k0, int64_t k1, int64_t ci, int64_t co, float* out) {
-  switch (co) {
-    case 8: MM(1) case 16: MM(2) case 24: MM(3)   /* narrow: one pair at a time measured as fast as tiles there */
-    case 32: case 40: case 48: case 56: case 64: mm_tiles(x, w, src, dst, starts, active, k0, k1, ci, co, out); return 0;
+  if (!width_ok(co)) return 1;
+  for (int64_t k = k0; k < k1; ++k)
+    if (!active || active[k]) range_mm(x, w + k * ci * co, src, dst, starts[k], starts[k + 1], ci, co, out);
+  return 0;
+}
+
+/* Row-blocked: the same sum for the output rows of blocks [b0, b1) only, block by block, every active offset within a
+   block; offset k's pairs for block b are [tab[k*(B+1)+b], tab[k*(B+1)+b+1]) (`lk_row_blocks`). A block's output rows
+   stay in cache across all offsets, and workers given disjoint blocks write disjoint rows of one output. The ranges are
+   short (~100 pairs), so the first PFD pairs of the next offset's range are prefetched before a range runs (the
+   prefetch inside a range only looks ahead within it). */
+int lk_pairs_mm_blocks(const float* x, const float* w, const int64_t* src, const int64_t* dst, const int64_t* tab,
+                       const int8_t* active, int64_t K, int64_t B, int64_t b0, int64_t b1, int64_t ci, int64_t co, float* out) {
+  if (!width_ok(co)) return 1;
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t k = 0; k < K; ++k) {
+      if (active && !active[k]) continue;
+      const int64_t p0 = tab[k * (B + 1) + b], p1 = tab[k * (B + 1) + b + 1];
+      if (p0 == p1) continue;
+      if (PFD > 0) {
+        int64_t kn = k + 1;
+        while (kn < K && ((active && !active[kn]) || tab[kn * (B + 1) + b] == tab[kn * (B + 1) + b + 1])) ++kn;
+        if (kn < K) for (int64_t q = tab[kn * (B + 1) + b], qe = tab[kn * (B + 1) + b + 1]; q < qe && q < tab[kn * (B + 1) + b] + PFD; ++q)
+          { PF(x + src[q] * ci, ci * 4, 0) PF(out + dst[q] * co, co * 4, 1) }
+      }
+      range_mm(x, w + k * ci * co, src, dst, p0, p1, ci, co, out);
+    }
+  return 0;
+}
+
+/* The block table of `lk_pairs_mm_blocks`: tab[k*(B+1)+b] = first pair p of offset k whose destination's place
+   r(dst[p]) = rank[dst[p]] (rank NULL: dst[p] itself) is >= b*R. One pass over the pairs, which must ascend in r within
+   every offset (equal r allowed); returns 1, table unfinished, if they do not. */
+int lk_row_blocks(const int64_t* dst, const int64_t* rank, const int64_t* starts, int64_t K, int64_t R, int64_t B, int64_t* tab) {
+  for (int64_t k = 0; k < K; ++k) {
+    int64_t* t = tab + k * (B + 1); int64_t b = 0, prev = 0;
+    for (int64_t p = starts[k]; p < starts[k + 1]; ++p) {
+      const int64_t r = rank ? rank[dst[p]] : dst[p];
+      if (r < prev) return 1;
+      prev = r;
+      while (b <= B && b * R <= r) t[b++] = p;
+    }
+    while (b <= B) t[b++] = starts[k + 1];
   }
-  return 1;
+  return 0;
 }
 
 /* gw[k] += x[in[p]]^T go[out[p]] for k in [k0, k1); gw [K, ci, NV*8]. Rows of gw in blocks of CB held in registers. */
@@ -375,6 +442,9 @@ def native_kernels():
             lib.lk_subm_pairs.argtypes = [V, V, I, I, I, V, V, I, I, I, I, I, V, V, V, V]
             for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad, lib.lk_subm_pairs): f.restype = ctypes.c_int
             lib.lk_active.argtypes, lib.lk_active.restype = [V, I, I, V], ctypes.c_int64
+            lib.lk_pairs_mm_blocks.argtypes = [V, V, V, V, V, V, I, I, I, I, I, I, V]
+            lib.lk_row_blocks.argtypes = [V, V, V, I, I, I, V]
+            for f in (lib.lk_pairs_mm_blocks, lib.lk_row_blocks): f.restype = ctypes.c_int
             _NATIVE['lib'] = lib
         except Exception as e:
             warnings.warn(f"lkseg_nb.sparse: native CPU kernels unavailable ({e}); using the torch gather-GEMM-scatter path")
@@ -388,12 +458,47 @@ def _use_native(x:Tensor, co:int, limit:int=64) -> bool:
 
 def _ptr(t:Tensor) -> ctypes.c_void_p: return ctypes.c_void_p(t.data_ptr())
 
-def _native_pairs_mm(x:Tensor, w:Tensor, src:Tensor, dst:Tensor, km:KernelMap, n_rows:int, n_threads:Optional[int]=None,
+CPU_ROW_BLOCK = _env_int('LKSEG_CPU_ROW_BLOCK', 4096)  # output rows per block of the native product (0: split by offsets, per-worker buffers)
+
+def _row_blocks(km:KernelMap, swap:bool, R:int) -> Optional[Tensor]:
+    "int64 [K, B+1] block table of `lk_pairs_mm_blocks` for `km` (its swapped pairs if `swap`), blocks of `R` rows in the map's key order; None when the pairs are not in that order. Cached on the map."
+    cache = km.__dict__.setdefault('_row_blocks', {})
+    if (swap, R) not in cache:
+        dst, n = (km.in_idx, km.n_in) if swap else (km.out_idx, km.n_out)
+        rank = km.rank if km.rank is not None and (km.subm or not swap) else None   # a SubM map's rows are its inputs too
+        if rank is not None and rank.numel() != n: raise ValueError(f"KernelMap.rank has {rank.numel()} entries for {n} rows")
+        K, B = len(km.counts), max(1, -(-n // R))
+        tab = torch.empty(K, B + 1, dtype=torch.int64)
+        bad = native_kernels().lk_row_blocks(_ptr(dst.contiguous()), None if rank is None else _ptr(rank.contiguous()),
+                                             _ptr(km.starts_tensor()), K, R, B, _ptr(tab))
+        cache[(swap, R)] = None if bad else tab
+    return cache[(swap, R)]
+
+def _native_pairs_mm(x:Tensor, w:Tensor, km:KernelMap, swap:bool=False, n_threads:Optional[int]=None,
                      active:Optional[Tensor]=None) -> Tensor:
-    "out[dst_k] += x[src_k] @ w[k] over the offsets (those with `active[k]`, int8, if given) on the native kernel; `w` [K, C_in, C_out]."
+    "out[out_idx_k] += x[in_idx_k] @ w[k] (`swap`: out[in_idx_k] += x[out_idx_k] @ w[k]) over the offsets (those with `active[k]`, int8, if given) on the native kernel; `w` [K, C_in, C_out]."
     lib, st = native_kernels(), km.starts_tensor()
+    src, dst, n_rows = (km.out_idx, km.in_idx, km.n_in) if swap else (km.in_idx, km.out_idx, km.n_out)
     x, w, src, dst = x.contiguous(), w.contiguous(), src.contiguous(), dst.contiguous()
     act = None if active is None else _ptr(active)
+    if CPU_ROW_BLOCK < 0: raise ValueError(f"lkseg_nb.sparse.CPU_ROW_BLOCK must be >= 0 (0: off), got {CPU_ROW_BLOCK}")
+    tab = _row_blocks(km, swap, CPU_ROW_BLOCK) if CPU_ROW_BLOCK else None
+    if tab is not None:   # row blocks: workers own disjoint blocks of rows of one output
+        out = x.new_zeros(n_rows, w.shape[2])
+        per = tab[:, 1:] - tab[:, :-1]                                     # [K, B] pairs per (offset, block)
+        if active is not None: per = per[active.bool()]
+        per = per.sum(0)
+        todo = iter(torch.argsort(per, descending=True, stable=True)[:int((per > 0).sum())].tolist())   # largest blocks first
+        lock = threading.Lock()
+        def blocks(_):   # each worker takes the next block until none is left: the blocks' cost varies, a static split idled a worker
+            while True:
+                with lock: b = next(todo, None)
+                if b is None: return
+                if lib.lk_pairs_mm_blocks(_ptr(x), _ptr(w), _ptr(src), _ptr(dst), _ptr(tab), act, tab.shape[0], tab.shape[1] - 1,
+                                          b, b + 1, x.shape[1], w.shape[2], _ptr(out)):
+                    raise RuntimeError(f"native kernel: unsupported width {w.shape[2]}")
+        _run_offset_groups(blocks, [1] * min(n_threads or torch.get_num_threads(), len(per)), n_threads)
+        return out
     def work(ks, out):
         if ks and lib.lk_pairs_mm(_ptr(x), _ptr(w), _ptr(src), _ptr(dst), _ptr(st), act, ks[0], ks[-1] + 1,
                                   x.shape[1], w.shape[2], _ptr(out)): raise RuntimeError(f"native kernel: unsupported width {w.shape[2]}")
@@ -443,11 +548,12 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
     if M > 0 and not indices.is_cuda and _use_native(torch.empty(0), 8):   # native pointer walk (same pairs, same order)
         row_k0 = (half_rows * kW).contiguous()
         in_idx, out_idx, counts = _native_subm_pairs(skeys, perm, row_lo.contiguous(), row_k0, L, dil[2], c, K)
-        km = KernelMap(in_idx, out_idx, counts, M, M, indices, indices, shape, shape, ks, (1, 1, 1), pad, dil, True, True)
+        km = KernelMap(in_idx, out_idx, counts, M, M, indices, indices, shape, shape, ks, (1, 1, 1), pad, dil, True, True,
+                       rank=_rank(perm))
         km.build_s = time.perf_counter() - t0
         return km
     ins, outs = [None] * K, [None] * K
-    ins[c] = outs[c] = torch.arange(M, device=dev)
+    ins[c] = outs[c] = perm                            # the centre pairs every voxel with itself, in key order like the rest
     if chunk is None: chunk = 1 << (24 if indices.is_cuda else 20)
     step = max(1, chunk // max(M * L, 1))
     chunks = [slice(s, s + step) for s in range(0, len(half_rows), step)]
@@ -475,9 +581,15 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
     empty = torch.zeros(0, dtype=torch.int64, device=dev)
     ins = [empty if v is None else v for v in ins]; outs = [empty if v is None else v for v in outs]
     km = KernelMap(torch.cat(ins), torch.cat(outs), [int(x.numel()) for x in ins], M, M, indices, indices,
-                   shape, shape, ks, (1, 1, 1), pad, dil, True, True)
+                   shape, shape, ks, (1, 1, 1), pad, dil, True, True, rank=_rank(perm))
     km.build_s = time.perf_counter() - t0
     return km
+
+def _rank(perm:Tensor) -> Tensor:
+    "Inverse permutation: rank[perm[i]] = i (each row's place in key order)."
+    r = torch.empty_like(perm)
+    r[perm] = torch.arange(perm.numel(), device=perm.device)
+    return r
 
 def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, L:int, dx:int, c:int, K:int) -> tuple:
     "SubM pairs by the native pointer walk (`lk_subm_pairs`): count per thread chunk, then fill; returns (in_idx, out_idx, counts)."
@@ -498,7 +610,7 @@ def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, 
     pos.copy_(starts[None] + torch.cumsum(counts, 0) - counts)  # + the pairs earlier chunks write
     n = int(tot.sum())
     out['in'], out['out'] = torch.empty(n, dtype=torch.int64), torch.empty(n, dtype=torch.int64)
-    out['in'][int(starts[c]):int(starts[c]) + M] = torch.arange(M); out['out'][int(starts[c]):int(starts[c]) + M] = torch.arange(M)
+    out['in'][int(starts[c]):int(starts[c]) + M] = perm; out['out'][int(starts[c]):int(starts[c]) + M] = perm   # centre: key order
     _run_offset_groups(lambda ts: run(ts, True), [1] * T)
     return out['in'], out['out'], tot.tolist()
 
@@ -581,7 +693,7 @@ def _active_counts(counts:list, active:Optional[Tensor]) -> list:
 def _gemm_fwd(x:Tensor, w:Tensor, km:KernelMap, n_threads:Optional[int]=None, active='auto') -> Tensor:
     "out[out_idx_k] += x[in_idx_k] @ w[k] for every offset k whose weights are not all zero (`active`: `active_offsets(w)`, computed if 'auto'); `w` is [K, C_in, C_out]."
     if isinstance(active, str): active = active_offsets(w)
-    if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km.in_idx, km.out_idx, km, km.n_out, n_threads, active)
+    if _use_native(x, w.shape[2]): return _native_pairs_mm(x, w, km, False, n_threads, active)
     st, c = _starts(km.counts), len(km.counts) // 2
     counts = _active_counts(km.counts, active)
     def work(ks, out):
@@ -601,7 +713,7 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
     gx = gw = None
     if isinstance(active, str): active = active_offsets(w) if need_x else None
     if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
-        gx = _native_pairs_mm(go, w.transpose(1, 2), km.out_idx, km.in_idx, km, km.n_in, n_threads, active)
+        gx = _native_pairs_mm(go, w.transpose(1, 2), km, True, n_threads, active)
         need_x = False
     if need_w and _use_native(x, w.shape[2], limit=16):   # wider: torch's GEMM form measured faster (bench/bench_native.py)
         gw = _native_wgrad(x, go, km, n_threads)
@@ -700,13 +812,6 @@ def _grouped_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, 
     return (gx[:km.n_in] if need_x else None), gw
 
 # %% ../nbs/07_sparse.ipynb #c0a1b2e2
-def _env_int(name:str, default:int) -> int:
-    "Integer environment variable `name` (default if unset), or a ValueError naming it."
-    v = os.environ.get(name, '').strip()
-    if not v: return default
-    try: return int(v)
-    except ValueError: raise ValueError(f"environment variable {name} must be an integer, got {v!r}") from None
-
 TRITON_BLOCK_M = _env_int('LKSEG_TRITON_BLOCK_M', 32)  # output rows per tile (one Triton program): a power of 2, >= 16 (tl.dot)
 TRITON_ORDER = os.environ.get('LKSEG_TRITON_ORDER', 'morton')  # output rows grouped into tiles in 'morton' (Z-order of the voxels) or 'given' (row) order
 TRITON_NUM_WARPS = _env_int('LKSEG_TRITON_WARPS', 4)    # warps per program (Triton's default)
