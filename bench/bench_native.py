@@ -3,8 +3,8 @@
 
 Both paths of `lkseg_nb.sparse` in the same process, one thread (`time.thread_time`, min of `--repeats`, so another
 process on the machine disturbs the figures less): forward, input gradient, weight gradient of one 9³ SubM layer.
-The weight-gradient column times the native kernel at every width, including those where `_gemm_bwd` keeps torch's
-GEMM form (above 16 columns), so that the limit can be checked.
+The weight-gradient column times the native kernel itself (`_native_wgrad`), which `_gemm_bwd` uses at every width
+it supports (8-64 columns) since the chunked kernel for 24-64 columns.
 
     python bench/bench_native.py                          # 0.2 m/16 ch, 0.4 m/16, 0.2 m/32, 0.05 m/64
     python bench/bench_native.py --cases 0.2:16 --repeats 9
@@ -41,7 +41,7 @@ def main(argv=None):
         res = {}
         for mode in ('torch', 'auto'):
             S.CPU_KERNEL = mode
-            if mode == 'auto':   # the native weight grad itself, also above the width where `_gemm_bwd` stops using it
+            if mode == 'auto':   # the native weight grad itself (what `_gemm_bwd` uses at 8-64 columns)
                 jobs['gw'] = lambda: S._native_wgrad(x, go, km, 1)
             res[mode] = {k: best(f) / km.n_pairs * 1e9 for k, f in jobs.items()}
         S.CPU_KERNEL = 'auto'

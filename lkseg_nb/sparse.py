@@ -347,9 +347,60 @@ int lk_row_blocks(const int64_t* dst, const int64_t* rank, const int64_t* starts
         if (p + PFD < starts[k + 1]) { PF(x + in_idx[p + PFD] * ci + c0, 4, 0) PF(go + out_idx[p + PFD] * co, co * 4, 0) } \
         _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) a[j] += xv * ld(gr + 8 * j); } \
       _Pragma("GCC unroll 8") for (int j = 0; j < NV; ++j) st(g + c0 * co + 8 * j, a[j]); } } return 0; }
+
+/* Wider outputs (24..64 columns) re-swept the pairs once per gw row above (ci passes over rows all over memory). Here the
+   pairs of an offset go in chunks: a chunk's x and go rows are gathered into two local buffers (WBUF floats each, in
+   cache), then register tiles of RB gw rows x 16 columns (2*RB accumulators, 2 go vectors, 1 broadcast) sweep the chunk:
+   per pair 2 go loads + RB broadcasts feed 2*RB multiply-adds. */
+#define WBUF 8192
+AI void wtile(const float* xb, const float* gb, int64_t n, int64_t ci, int64_t co, float* g, int64_t c0, int64_t j0, const int RB, const int CB) {
+  v8 acc[6][2];
+  _Pragma("GCC unroll 6") for (int r = 0; r < RB; ++r) _Pragma("GCC unroll 2") for (int j = 0; j < CB; ++j) acc[r][j] = ld(g + (c0 + r) * co + j0 + 8 * j);
+  for (int64_t p = 0; p < n; ++p) {
+    const float* xr = xb + p * ci + c0; const float* gr = gb + p * co + j0; v8 gv[2];
+    _Pragma("GCC unroll 2") for (int j = 0; j < CB; ++j) gv[j] = ld(gr + 8 * j);
+    _Pragma("GCC unroll 6") for (int r = 0; r < RB; ++r) { const v8 u = bc(xr[r]);
+      _Pragma("GCC unroll 2") for (int j = 0; j < CB; ++j) acc[r][j] += u * gv[j]; }
+  }
+  _Pragma("GCC unroll 6") for (int r = 0; r < RB; ++r) _Pragma("GCC unroll 2") for (int j = 0; j < CB; ++j) st(g + (c0 + r) * co + j0 + 8 * j, acc[r][j]);
+}
+AI void wcols(const float* xb, const float* gb, int64_t n, int64_t ci, int64_t co, float* g, int64_t c0, const int RB) {
+  int64_t j0 = 0;
+  for (; j0 + 16 <= co; j0 += 16) wtile(xb, gb, n, ci, co, g, c0, j0, RB, 2);
+  if (j0 < co) wtile(xb, gb, n, ci, co, g, c0, j0, RB, 1);
+}
+static void wgrad_tiles(const float* x, const float* go, const int64_t* in_idx, const int64_t* out_idx, const int64_t* starts,
+                        int64_t k0, int64_t k1, int64_t ci, int64_t co, float* gw) {
+  float xb[WBUF], gb[WBUF];
+  const int64_t ch = WBUF / (ci > co ? ci : co) < 128 ? WBUF / (ci > co ? ci : co) : 128;   /* pairs per chunk */
+  for (int64_t k = k0; k < k1; ++k) {
+    float* g = gw + k * ci * co;
+    for (int64_t p0 = starts[k]; p0 < starts[k + 1]; p0 += ch) {
+      const int64_t n = starts[k + 1] - p0 < ch ? starts[k + 1] - p0 : ch;
+      for (int64_t f = 0; f < n; ++f) {
+        if (f + PFD < n) { PF(x + in_idx[p0 + f + PFD] * ci, ci * 4, 0) PF(go + out_idx[p0 + f + PFD] * co, co * 4, 0) }
+        memcpy(xb + f * ci, x + in_idx[p0 + f] * ci, ci * 4); memcpy(gb + f * co, go + out_idx[p0 + f] * co, co * 4);
+      }
+      int64_t c0 = 0;
+      for (; c0 + 6 <= ci; c0 += 6) wcols(xb, gb, n, ci, co, g, c0, 6);
+      switch (ci - c0) {
+        case 5: wcols(xb, gb, n, ci, co, g, c0, 5); break;  case 4: wcols(xb, gb, n, ci, co, g, c0, 4); break;
+        case 3: wcols(xb, gb, n, ci, co, g, c0, 3); break;  case 2: wcols(xb, gb, n, ci, co, g, c0, 2); break;
+        case 1: wcols(xb, gb, n, ci, co, g, c0, 1); break;
+      }
+    }
+  }
+}
+
+/* gw[k] += x[in]^T go[out] over the pairs of offsets [k0, k1); gw [K, ci, co], co = 8..64 in steps of 8, ci <= WBUF.
+   Returns 1 for an unsupported shape. */
 int lk_pairs_wgrad(const float* x, const float* go, const int64_t* in_idx, const int64_t* out_idx, const int64_t* starts,
                    int64_t k0, int64_t k1, int64_t ci, int64_t co, float* gw) {
-  switch (co) { case 8: GW(1, 8) case 16: GW(2, 5) case 24: GW(3, 3) case 32: GW(4, 2) case 40: GW(5, 2) case 48: GW(6, 1) case 56: GW(7, 1) case 64: GW(8, 1) }
+  if (ci > WBUF) return 1;
+  switch (co) {
+    case 8: GW(1, 8) case 16: GW(2, 5)   /* narrow: rows in registers, one sweep per block of rows (measured faster there) */
+    case 24: case 32: case 40: case 48: case 56: case 64: wgrad_tiles(x, go, in_idx, out_idx, starts, k0, k1, ci, co, gw); return 0;
+  }
   return 1;
 }
 
@@ -515,7 +566,7 @@ def _native_wgrad(x:Tensor, go:Tensor, km:KernelMap, n_threads:Optional[int]=Non
     ii, oo = km.in_idx.contiguous(), km.out_idx.contiguous()
     def work(ks):
         if ks and lib.lk_pairs_wgrad(_ptr(x), _ptr(go), _ptr(ii), _ptr(oo), _ptr(st), ks[0], ks[-1] + 1,
-                                     x.shape[1], go.shape[1], _ptr(gw)): raise RuntimeError(f"native kernel: unsupported width {go.shape[1]}")
+                                     x.shape[1], go.shape[1], _ptr(gw)): raise RuntimeError(f"native kernel: unsupported shape {x.shape[1]} -> {go.shape[1]}")
     _run_offset_groups(work, km.counts, n_threads)
     return gw
 
@@ -715,7 +766,7 @@ def _gemm_bwd(x:Tensor, w:Tensor, go:Tensor, km:KernelMap, need_x:bool=True, nee
     if need_x and _use_native(go, w.shape[1]):   # gx = conv of go with W_k^T over the swapped pairs
         gx = _native_pairs_mm(go, w.transpose(1, 2), km, True, n_threads, active)
         need_x = False
-    if need_w and _use_native(x, w.shape[2], limit=16):   # wider: torch's GEMM form measured faster (bench/bench_native.py)
+    if need_w and _use_native(x, w.shape[2]):
         gw = _native_wgrad(x, go, km, n_threads)
         need_w = False
     if not (need_x or need_w): return gx, gw
