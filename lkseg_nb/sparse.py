@@ -316,13 +316,13 @@ int lk_pairs_mm_blocks(const float* x, const float* w, const int64_t* src, const
 
 /* The block table of `lk_pairs_mm_blocks`: tab[k*(B+1)+b] = first pair p of offset k whose destination's place
    r(dst[p]) = rank[dst[p]] (rank NULL: dst[p] itself) is >= b*R. One pass over the pairs, which must ascend in r within
-   every offset (equal r allowed); returns 1, table unfinished, if they do not. */
+   every offset (equal r allowed) and lie in [0, B*R); returns 1, table unfinished, if they do not. */
 int lk_row_blocks(const int64_t* dst, const int64_t* rank, const int64_t* starts, int64_t K, int64_t R, int64_t B, int64_t* tab) {
   for (int64_t k = 0; k < K; ++k) {
     int64_t* t = tab + k * (B + 1); int64_t b = 0, prev = 0;
     for (int64_t p = starts[k]; p < starts[k + 1]; ++p) {
       const int64_t r = rank ? rank[dst[p]] : dst[p];
-      if (r < prev) return 1;
+      if (r < prev || r >= B * R) return 1;   /* prev starts at 0: a negative place fails too */
       prev = r;
       while (b <= B && b * R <= r) t[b++] = p;
     }
