@@ -299,13 +299,12 @@ int lk_pairs_mm_blocks(const float* x, const float* w, const int64_t* src, const
                        const int8_t* active, int64_t K, int64_t B, int64_t b0, int64_t b1, int64_t ci, int64_t co, float* out) {
   if (!width_ok(co)) return 1;
   for (int64_t b = b0; b < b1; ++b)
-    for (int64_t k = 0; k < K; ++k) {
+    for (int64_t k = 0, kn = 0; k < K; ++k) {   /* kn: the next offset after k with pairs in this block (found once: O(K)) */
       if (active && !active[k]) continue;
       const int64_t p0 = tab[k * (B + 1) + b], p1 = tab[k * (B + 1) + b + 1];
       if (p0 == p1) continue;
       if (PFD > 0) {
-        int64_t kn = k + 1;
-        while (kn < K && ((active && !active[kn]) || tab[kn * (B + 1) + b] == tab[kn * (B + 1) + b + 1])) ++kn;
+        if (kn <= k) { kn = k + 1; while (kn < K && ((active && !active[kn]) || tab[kn * (B + 1) + b] == tab[kn * (B + 1) + b + 1])) ++kn; }
         if (kn < K) for (int64_t q = tab[kn * (B + 1) + b], qe = tab[kn * (B + 1) + b + 1]; q < qe && q < tab[kn * (B + 1) + b] + PFD; ++q)
           { PF(x + src[q] * ci, ci * 4, 0) PF(out + dst[q] * co, co * 4, 1) }
       }
