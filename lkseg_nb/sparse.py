@@ -127,10 +127,11 @@ class KernelMap:
                          self.subm, self.centre_identity, 0.0, self.rank if self.subm else None)
 
 # %% ../nbs/07_sparse.ipynb #a25c1479
-def _grid_keys(coords:Tensor, shape, pad) -> tuple:
-    "int64 keys of (b,z,y,x) rows in grid `shape` padded by `pad` on both sides, and the padded shape."
+def _grid_keys(coords:Tensor, shape, pad, x_major:bool=False) -> tuple:
+    "int64 keys of (b,z,y,x) rows in grid `shape` (D, H, W) padded by `pad` on both sides, and the padded shape; keys ordered (b,z,y,x), or (b,x,y,z) if `x_major`."
     D, H, W = (shape[i] + 2 * pad[i] for i in range(3))
     c = coords.long()
+    if x_major: return ((c[:, 0] * W + c[:, 3] + pad[2]) * H + c[:, 2] + pad[1]) * D + c[:, 1] + pad[0], (D, H, W)
     return ((c[:, 0] * D + c[:, 1] + pad[0]) * H + c[:, 2] + pad[1]) * W + c[:, 3] + pad[2], (D, H, W)
 
 def _kernel_grid(ks) -> Tensor:
@@ -414,14 +415,16 @@ int64_t lk_active(const float* w, int64_t K, int64_t n, int8_t* active) {
 }
 
 /* Submanifold neighbour search. skeys: the M voxel keys, sorted ascending, unique; perm: original row of each.
-   For the query voxels m in [m0, m1) and each of the R kernel rows (dz, dy) at or after the centre row, the neighbours
-   are the keys in [skeys[m] + row_lo[r], ... + L) at multiples of dx; x-step t is kernel offset row_k0[r] + t.
-   Only offsets k > c (the centre) are searched: offset K-1-k pairs the same voxels the other way round.
+   The keys' fastest axis is the window axis (z for the maps built here). For the query voxels m in [m0, m1) and each
+   of the R kernel rows (the other two axes' offsets, e.g. (dx, dy)) from the centre row on (row 0 is the centre row),
+   the neighbours are the keys in [skeys[m] + row_lo[r], ... + L) at multiples of dw; window step t is kernel offset
+   row_k0[r] + t * kstep. Half the offsets are searched: the rows after the centre row, and the centre row's offsets
+   k > c (the centre); offset K-1-k pairs the same voxels the other way round.
    Count mode (pos == NULL): counts[k] and counts[K-1-k] += pairs found. Fill mode: pair number pos[k]++ of offset k
    gets out = perm[m], in = perm[j]; its mirror pos[K-1-k]++ gets out = perm[j], in = perm[m]. Queries advance in
    key order, so a pointer per row walks the keys once (no hashing, no binary search per voxel). */
 int lk_subm_pairs(const int64_t* skeys, const int64_t* perm, int64_t M, int64_t m0, int64_t m1,
-                  const int64_t* row_lo, const int64_t* row_k0, int64_t R, int64_t L, int64_t dx, int64_t c, int64_t K,
+                  const int64_t* row_lo, const int64_t* row_k0, int64_t R, int64_t L, int64_t dw, int64_t kstep, int64_t c, int64_t K,
                   int64_t* counts, int64_t* pos, int64_t* in_idx, int64_t* out_idx) {
   if (m0 >= m1) return 0;
   for (int64_t r = 0; r < R; ++r) {
@@ -434,9 +437,9 @@ int lk_subm_pairs(const int64_t* skeys, const int64_t* perm, int64_t M, int64_t 
       while (ptr < M && skeys[ptr] < q) ++ptr;
       for (int64_t j = ptr; j < M && skeys[j] < q + L; ++j) {
         const int64_t d = skeys[j] - q;
-        if (d % dx) continue;
-        const int64_t k = kr + d / dx;
-        if (k <= c) continue;
+        if (d % dw) continue;
+        const int64_t k = kr + d / dw * kstep;
+        if (r == 0 && k <= c) continue;
         if (!pos) { counts[k]++; counts[K - 1 - k]++; continue; }
         int64_t p = pos[k]++; out_idx[p] = perm[m]; in_idx[p] = perm[j];
         p = pos[K - 1 - k]++; out_idx[p] = perm[j]; in_idx[p] = perm[m];
@@ -489,7 +492,7 @@ def native_kernels():
             V, I = ctypes.c_void_p, ctypes.c_int64
             lib.lk_pairs_mm.argtypes = [V, V, V, V, V, V, I, I, I, I, V]
             lib.lk_pairs_wgrad.argtypes = [V, V, V, V, V, I, I, I, I, V]
-            lib.lk_subm_pairs.argtypes = [V, V, I, I, I, V, V, I, I, I, I, I, V, V, V, V]
+            lib.lk_subm_pairs.argtypes = [V, V, I, I, I, V, V, I, I, I, I, I, I, V, V, V, V]
             for f in (lib.lk_pairs_mm, lib.lk_pairs_wgrad, lib.lk_subm_pairs): f.restype = ctypes.c_int
             lib.lk_active.argtypes, lib.lk_active.restype = [V, I, I, V], ctypes.c_int64
             lib.lk_pairs_mm_blocks.argtypes = [V, V, V, V, V, V, I, I, I, I, I, I, V]
@@ -577,27 +580,26 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
                    dilation=1, # int or 3 ints
                    chunk:Optional[int]=None, # max window entries per step (None: 2^20 on CPU, cache-bound; 2^24 on CUDA)
                   ) -> KernelMap:
-    "Submanifold neighbour map: sorted int64 keys, one search per (dz,dy) row + an x-window (native pointer walk or `searchsorted`); mirrors are swapped pairs."
+    "Submanifold neighbour map: sorted (b,x,y,z) int64 keys, one search per (dx,dy) row + a z-window (native pointer walk or `searchsorted`); mirrors are swapped pairs."
     t0 = time.perf_counter()
     ks, dil = _triple(kernel_size, 'kernel_size'), _triple(dilation, 'dilation')
     if any(k % 2 == 0 for k in ks): raise ValueError(f"SubMConv3d: kernel_size must be odd, got {ks}")
     shape = _triple(spatial_shape, 'spatial_shape')
     M, K = indices.shape[0], math.prod(ks)
     pad = tuple((k // 2) * d for k, d in zip(ks, dil))
-    keys, (D, H, W) = _grid_keys(indices, shape, pad)
+    keys, (D, H, W) = _grid_keys(indices, shape, pad, x_major=True)   # the voxelizer's row order: perm is the identity
     skeys, perm = torch.sort(keys)
     if M > 1 and bool((skeys[1:] == skeys[:-1]).any()): raise ValueError("SubMConv3d: indices contain duplicate voxels")
     kD, kH, kW = ks
     c, dev = K // 2, indices.device
-    L = (kW - 1) * dil[2] + 1                       # x-window: all x-offsets of one (dz, dy) row lie in L keys
-    rc = (kD // 2) * kH + kH // 2                   # centre (dz, dy) row
-    half_rows = torch.arange(rc, kD * kH)           # rows >= centre; the rest are mirrors
-    rz, ry = half_rows // kH - kD // 2, half_rows % kH - kH // 2
-    row_lo = ((rz * dil[0]) * H + ry * dil[1]) * W - (kW // 2) * dil[2]  # key delta to the row's lowest x-offset
+    L, kstep = (kD - 1) * dil[0] + 1, kH * kW        # z-window: all z-offsets of one (dx, dy) row lie in L keys, kstep apart in k
+    rc = (kH // 2) * kW + kW // 2                   # centre (dy, dx) row; row r holds offsets k = r + tz * kstep
+    half_rows = torch.arange(rc, kH * kW)           # rows >= centre; the rest are mirrors
+    ry, rx = half_rows // kW - kH // 2, half_rows % kW - kW // 2
+    row_lo = ((rx * dil[2]) * H + ry * dil[1]) * D - (kD // 2) * dil[0]  # key delta to the row's lowest z-offset
     row_lo, t = row_lo.to(dev), torch.arange(L, device=dev)
     if M > 0 and not indices.is_cuda and _use_native(torch.empty(0), 8):   # native pointer walk (same pairs, same order)
-        row_k0 = (half_rows * kW).contiguous()
-        in_idx, out_idx, counts = _native_subm_pairs(skeys, perm, row_lo.contiguous(), row_k0, L, dil[2], c, K)
+        in_idx, out_idx, counts = _native_subm_pairs(skeys, perm, row_lo.contiguous(), half_rows.contiguous(), L, dil[0], kstep, c, K)
         km = KernelMap(in_idx, out_idx, counts, M, M, indices, indices, shape, shape, ks, (1, 1, 1), pad, dil, True, True,
                        rank=_rank(perm))
         km.build_s = time.perf_counter() - t0
@@ -613,11 +615,12 @@ def build_subm_map(indices:Tensor, # int32 [M, 4] (b,z,y,x) voxel coordinates, u
             qlo = skeys[None, :] + row_lo[rows][:, None]                  # [r, M], sorted along M
             pos0 = torch.searchsorted(skeys, qlo)                          # first key >= row start
             win = pos0[..., None] + t                                      # [r, M, L] candidate positions
-            rel = skeys[win.clamp(max=max(M - 1, 0))] - qlo[..., None]     # x distance from the row start
-            ok = (win < M) & (rel < L) & (rel % dil[2] == 0)
+            rel = skeys[win.clamp(max=max(M - 1, 0))] - qlo[..., None]     # z distance from the row start
+            ok = (win < M) & (rel < L) & (rel % dil[0] == 0)
             j, m, tt = ok.nonzero(as_tuple=True)
-            k = half_rows[rows].to(dev)[j] * kW + rel[j, m, tt] // dil[2]
-            keep = k > c                                                   # centre row: only the +x half
+            r = half_rows[rows].to(dev)[j]
+            k = r + rel[j, m, tt] // dil[0] * kstep
+            keep = (r != rc) | (k > c)                                     # centre row: only the +z half
             k, m, p = k[keep], m[keep], win[j[keep], m[keep], tt[keep]]
             order = torch.argsort(k, stable=True)                          # group by offset, query order kept
             k, o_all, i_all = k[order], perm[m[order]], perm[p[order]]
@@ -641,7 +644,7 @@ def _rank(perm:Tensor) -> Tensor:
     r[perm] = torch.arange(perm.numel(), device=perm.device)
     return r
 
-def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, L:int, dx:int, c:int, K:int) -> tuple:
+def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, L:int, dw:int, kstep:int, c:int, K:int) -> tuple:
     "SubM pairs by the native pointer walk (`lk_subm_pairs`): count per thread chunk, then fill; returns (in_idx, out_idx, counts)."
     lib, M = native_kernels(), skeys.numel()
     T = max(1, min(torch.get_num_threads(), M // 2048))   # chunks of query voxels, one per worker thread
@@ -652,7 +655,7 @@ def _native_subm_pairs(skeys:Tensor, perm:Tensor, row_lo:Tensor, row_k0:Tensor, 
     def run(ts, fill):
         for t in ts:
             lib.lk_subm_pairs(_ptr(skeys), _ptr(perm), M, bounds[t], bounds[t + 1], _ptr(row_lo), _ptr(row_k0), row_lo.numel(),
-                              L, dx, c, K, _ptr(counts[t]), _ptr(pos[t]) if fill else None,
+                              L, dw, kstep, c, K, _ptr(counts[t]), _ptr(pos[t]) if fill else None,
                               _ptr(out['in']) if fill else None, _ptr(out['out']) if fill else None)
     _run_offset_groups(lambda ts: run(ts, False), [1] * T)
     tot = counts.sum(0); tot[c] = M
@@ -1358,7 +1361,7 @@ def scan_voxels(bin_path, # SemanticKITTI .bin (float32 x, y, z, remission)
                 lo:Sequence[float]=(-50., -50., -4.), # crop minimum (x, y, z), exclusive
                 hi:Sequence[float]=(50., 50., 2.), # crop maximum (x, y, z), exclusive
                ) -> tuple:
-    "Unique voxel indices int32 [M, 4] (0, z, y, x) of one scan cropped to (lo, hi), and the grid (D, H, W)."
+    "Unique voxel indices int32 [M, 4] (0, z, y, x) of one scan cropped to (lo, hi), rows in the model voxelizer's order ((x, y, z) ascending), and the grid (D, H, W)."
     pts = np.fromfile(bin_path, dtype=np.float32)
     if pts.size % 4: raise ValueError(f"{bin_path}: size {pts.size} floats is not a multiple of 4 (x, y, z, remission)")
     xyz = pts.reshape(-1, 4)[:, :3].astype(np.float64)
@@ -1366,7 +1369,7 @@ def scan_voxels(bin_path, # SemanticKITTI .bin (float32 x, y, z, remission)
     xyz = xyz[((xyz > lo) & (xyz < hi)).all(1)]
     shape = np.ceil((hi - lo) / voxel_size - 1e-9).astype(np.int64)
     ix = np.clip(np.floor((xyz - lo) / voxel_size).astype(np.int64), 0, shape - 1)
-    zyx = np.unique(ix[:, ::-1], axis=0)
+    zyx = np.unique(ix, axis=0)[:, ::-1]   # sorted by (x, y, z) like `voxelize`'s rows: the SubM maps' key order
     idx = np.concatenate([np.zeros((len(zyx), 1), np.int64), zyx], 1)
     return torch.from_numpy(idx).to(torch.int32).contiguous(), tuple(int(s) for s in shape[::-1])
 
