@@ -6,7 +6,9 @@ beside the current one (keys (b,x,y,z), the voxelizer's row order, window along 
 reference-config model's four SubM 9³ layers on the real scan, checks they hold the same pairs per offset, and times
 the current product kernels on either map, alternating in one process at the default thread count: forward, input
 gradient and weight gradient at the models' widths (64→64 naive; 64→32 and 32→64 CWS-compact). Prints medians and
-the median of the paired ratios new / old, and the map-building times. Needs the git history (run in a clone).
+the median of the paired ratios new / old, the map-building times, and whether forward and input gradient give the same
+bits on either map (`=`; `≠` if not; the weight gradient sums an offset's pairs in map order, so it is not compared).
+Needs the git history (run in a clone).
 
     python bench/bench_map_order.py [--rev c2923d3] [--trials 5]
 """
@@ -77,7 +79,10 @@ def main(argv=None):
                         t = time.perf_counter(); f(m); T[n].append(time.perf_counter() - t)
                 r = statistics.median([b / o for o, b in zip(T['old'], T['new'])])
                 ratios.append((r, statistics.median(T['old']), statistics.median(T['new'])))
-                row.append(f"{j} {statistics.median(T['old'])*1e3:6.1f} → {statistics.median(T['new'])*1e3:6.1f} ×{r:.3f}")
+                a_, b_ = f(ko), f(kn)   # forward / input grad sum every output row in offset order: the same bits on either map
+                same = all(torch.equal(u, v) for u, v in zip(a_ if isinstance(a_, tuple) else (a_,), b_ if isinstance(b_, tuple) else (b_,)) if u is not None)
+                row.append(f"{j} {statistics.median(T['old'])*1e3:6.1f} → {statistics.median(T['new'])*1e3:6.1f} ×{r:.3f}"
+                           + ('' if j == 'gw' else (' =' if same else ' ≠')))
             print(f"   {ci}→{co}: " + '   '.join(row))
     so, sn = sum(r[1] for r in ratios), sum(r[2] for r in ratios)
     print(f"all products: old {so:.2f} s, new {sn:.2f} s (×{sn / so:.3f}); paired ratios {min(r[0] for r in ratios):.3f}–{max(r[0] for r in ratios):.3f}")
