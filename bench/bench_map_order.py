@@ -31,10 +31,11 @@ def main(argv=None):
     root = Path(__file__).resolve().parents[1]
     try: src = subprocess.run(['git', 'show', f'{a.rev}:lkseg_nb/sparse.py'], cwd=root, check=True, capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError) as e: sys.exit(f"bench_map_order: cannot read lkseg_nb/sparse.py at {a.rev!r} ({e})")
-    old_py = Path(tempfile.mkdtemp()) / 'lkseg_old_sparse.py'
-    old_py.write_text(src)
-    spec = importlib.util.spec_from_file_location('lkseg_old_sparse', old_py)
-    O = importlib.util.module_from_spec(spec); sys.modules['lkseg_old_sparse'] = O; spec.loader.exec_module(O)
+    with tempfile.TemporaryDirectory() as tmp:   # the old module only needs its file while it is executed
+        old_py = Path(tmp) / 'lkseg_old_sparse.py'
+        old_py.write_text(src)
+        spec = importlib.util.spec_from_file_location('lkseg_old_sparse', old_py)
+        O = importlib.util.module_from_spec(spec); sys.modules['lkseg_old_sparse'] = O; spec.loader.exec_module(O)
 
     calls, orig = [], S.build_subm_map   # the model's own SubM 9³ layers: their (indices, shape)
     def keep(*args, **kw):
