@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
+from .model import ConcatLinear
 
 # %% auto #0
 __all__ = ['subm_pair_counts', 'count_flops', 'is_large_kernel', 'summarize', 'format_table']
@@ -70,6 +71,13 @@ def count_flops(model: nn.Module,  # the model (left in its train/eval mode afte
                 b = n_out * co if torch.is_tensor(bias) else 0
                 row.update(rows=n_out, pairs=int(pairs.sum()), flops=2 * int(pairs.sum()) * ci * co + b,
                            flops_nz=2 * int((pairs * nnz_off).sum()) + b, flops_ref=2 * int((w != 0).sum()) * n_out + b)
+            elif isinstance(m, ConcatLinear) and not torch.is_tensor(x):   # blocks multiplied on their own rows
+                n, c0, f, fnz = int(out.shape[0]), 0, 0, 0
+                for t, _ in x:
+                    w_ = m.weight[:, c0:c0 + t.shape[-1]]; c0 += t.shape[-1]
+                    f += 2 * t.shape[0] * w_.numel(); fnz += 2 * t.shape[0] * int((w_ != 0).sum())
+                b = n * m.out_features if m.bias is not None else 0
+                row.update(rows=n, flops=f + b, flops_nz=fnz + b, flops_ref=fnz + b)
             elif isinstance(m, nn.Linear):
                 n = x.reshape(-1, m.in_features).shape[0]
                 b = n * m.out_features if m.bias is not None else 0

@@ -14,8 +14,9 @@ from .transforms import voxelize, point_input
 
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'scatter_mean', 'voxel_pool_map', 'pool_voxels', 'batch_pool_map', 'head_groups', 'SparseSequential',
-           'SparseBasicBlock', 'point_encoder', 'SPVBlock', 'voxel_3d_generator', 'register_model', 'get_model_class',
-           'largekernelseg', 'largekernelseg_k3', 'build_model', 'reference_config', 'param_table', 'random_batch']
+           'SparseBasicBlock', 'ConcatLinear', 'point_encoder', 'SPVBlock', 'voxel_3d_generator', 'register_model',
+           'get_model_class', 'largekernelseg', 'largekernelseg_k3', 'build_model', 'reference_config', 'param_table',
+           'random_batch']
 
 # %% ../nbs/08_model.ipynb #e6a652e6
 def scatter_mean(src: torch.Tensor,  # [N, ...] values to average
@@ -78,7 +79,7 @@ def batch_pool_map(batch: dict,  # a voxelized batch (keys 'scale_s')
 def head_groups(batch: dict,  # a voxelized batch (keys 'scale_s'); the pool maps between consecutive `scales` get cached
                 scales: Sequence[int],  # the scales whose per-voxel features the head concatenates, e.g. [2, 4, 8, 16]
                ) -> dict:
-    "Points lying in the same voxel at every one of `scales` share one head input: `rep` (a point per distinct combination), `inv` (point → combination), `vox` (each combination's voxel per scale); cached in `batch['head_groups']`."
+    "Points lying in the same voxel at every one of `scales` share one head input: `rep` (a point per distinct combination), `inv` (point → combination), `vox` (each combination's voxel per scale), `direct` (vox[0] is the identity); cached in `batch['head_groups']`."
     invs = [batch[f'scale_{s}']['coors_inv'] for s in scales]
     sig = tuple((i._version, int(batch[f'scale_{s}']['coors'].shape[0])) for i, s in zip(invs, scales))
     g = batch.get('head_groups')
@@ -95,7 +96,7 @@ def head_groups(batch: dict,  # a voxelized batch (keys 'scale_s'); the pool map
         rep = torch.full((n,), N, dtype=torch.long, device=key.device).scatter_reduce_(
             0, key, torch.arange(N, device=key.device), 'amin')   # every id has a point: the first one
         vox = [i.long().index_select(0, rep) for i in invs]
-    g = dict(rep=rep, inv=key, vox=vox, n=n, invs=invs, sig=sig)
+    g = dict(rep=rep, inv=key, vox=vox, n=n, invs=invs, sig=sig, direct=not refined)   # direct: vox[0] is arange(n)
     batch['head_groups'] = g
     return g
 
@@ -148,6 +149,32 @@ class SparseBasicBlock(nn.Module):
         out = self.layers(x)
         return out.replace_feature(F.leaky_relu(out.features + identity.features, 0.1))
 
+# %% ../nbs/08_model.ipynb #91889fbb
+class ConcatLinear(nn.Linear):
+    "`nn.Linear` applied to a concatenation of gathered blocks without building it: `forward([(x0, i0), (x1, i1), ...])` == `linear(cat([x0[i0], x1[i1], ...], 1))` (an index None: all rows in order); a tensor input is a plain `nn.Linear`."
+    def forward(self, x):
+        "A tensor: `nn.Linear`. A list of `(block [rows_j, w_j], index int64 [R] or None)`: the linear map of their concatenation, [R, out_features]."
+        if torch.is_tensor(x): return super().forward(x)
+        parts = [(t, i) for t, i in x]
+        widths = [int(t.shape[-1]) for t, _ in parts]
+        if not parts or sum(widths) != self.in_features:
+            raise ValueError(f"ConcatLinear: block widths {widths} must add up to in_features={self.in_features}")
+        rows = {int(t.shape[0]) if i is None else int(i.shape[0]) for t, i in parts}
+        if len(rows) != 1: raise ValueError(f"ConcatLinear: the blocks give different row counts {sorted(rows)}")
+        cols, c0 = [], 0
+        for w in widths: cols.append(self.weight[:, c0:c0 + w]); c0 += w
+        out, bias = None, self.bias
+        for (t, i), W in zip(parts, cols):          # gathered blocks: multiply on their own rows, then gather
+            if i is None: continue
+            y = F.linear(t, W, bias).index_select(0, i); bias = None
+            out = y if out is None else out.add_(y)
+        for (t, i), W in zip(parts, cols):          # blocks taken as they are: accumulate by addmm
+            if i is not None: continue
+            if out is None: out = F.linear(t, W, bias); bias = None
+            else: out = torch.addmm(out, t, W.t())
+        return out
+
+
 # %% ../nbs/08_model.ipynb #eb06a6b8
 class point_encoder(nn.Module):
     "Point branch of an SPVBlock: coarse pooling + MLPs on voxels, averaged over the points of the next-scale voxels."
@@ -162,7 +189,7 @@ class point_encoder(nn.Module):
             nn.Linear(in_channels, out_channels // 2), nn.LeakyReLU(0.1, True), nn.BatchNorm1d(out_channels // 2),
             nn.Linear(out_channels // 2, out_channels // 2), nn.LeakyReLU(0.1, True), nn.BatchNorm1d(out_channels // 2),
             nn.Linear(out_channels // 2, out_channels), nn.LeakyReLU(0.1, True))
-        self.layer_out = nn.Sequential(nn.Linear(2 * out_channels, out_channels), nn.LeakyReLU(0.1, True),
+        self.layer_out = nn.Sequential(ConcatLinear(2 * out_channels, out_channels), nn.LeakyReLU(0.1, True),
                                        nn.Linear(out_channels, out_channels))
 
     @staticmethod
@@ -178,18 +205,33 @@ class point_encoder(nn.Module):
         inv = torch.unique(flat, return_inverse=True)[1]  # torch.unique(dim=0), without its per-row compare loop
         return scatter_mean(p_fea, inv), inv
 
+    @staticmethod
+    def coarse_ids(coors: torch.Tensor,  # [M,4] (b,z,y,x) current voxel coordinates
+                   next_coors: torch.Tensor,  # [M',4] next-scale voxel coordinates
+                   pool: dict,  # `voxel_pool_map` from the current to the next-scale voxels
+                  ) -> torch.Tensor | None:
+        "`downsample`'s grouping (coords // 2) read off a nested `pool`: its `dst` when every voxel's next-scale voxel is at its coords // 2, else None."
+        if not pool['nested'] or pool['n_src'] != coors.shape[0] or pool['n_dst'] != next_coors.shape[0]: return None
+        with torch.no_grad():
+            nc = next_coors.index_select(0, pool['dst'])
+            same = torch.equal(nc[:, :1], coors[:, :1]) and torch.equal(nc[:, 1:], coors[:, 1:] // 2)
+        return pool['dst'] if same else None
+
     def forward(self, features: torch.Tensor,  # [M,C] features on the current voxels
                 coors: torch.Tensor,  # [M,4] current voxel coords (b,z,y,x)
                 coors_inv: torch.Tensor,  # [N] point → current voxel
                 next_coors_inv: torch.Tensor,  # [N] point → next-scale voxel
                 next_num: int,  # number of next-scale voxels
                 pool: dict | None = None,  # `voxel_pool_map(coors_inv, next_coors_inv)`, if already known
+                next_coors: torch.Tensor | None = None,  # [next_num,4] next-scale voxel coords: lets a nested `pool` give the coarse grouping
                ) -> torch.Tensor:
         "Point-branch features averaged over the points of the next-scale voxels, [next_num, out_channels]; `layer_out` runs per voxel."
-        pooled, inv = self.downsample(coors, features)
-        out = torch.cat([self.layer_in(features), self.PPmodel(pooled).index_select(0, inv)], 1)
         if pool is None: pool = voxel_pool_map(coors_inv, next_coors_inv, features.shape[0], next_num)
-        return pool_voxels(self.layer_out(out), pool)   # == scatter_mean(layer_out(out[coors_inv]), next_coors_inv)
+        inv = None if next_coors is None else self.coarse_ids(coors, next_coors, pool)
+        if inv is None: pooled, inv = self.downsample(coors, features)
+        else: pooled = scatter_mean(features, inv, pool['n_dst'])   # the same groups as downsample, another row order
+        out = self.layer_out([(self.layer_in(features), None), (self.PPmodel(pooled), inv)])   # layer_out(cat(...)), uncatted
+        return pool_voxels(out, pool)   # == scatter_mean(layer_out(cat[coors_inv]), next_coors_inv)
 
 # %% ../nbs/08_model.ipynb #b9f21d91
 def _zyx_extent(spatial_shape: Sequence[int], scale: int) -> list:
@@ -223,7 +265,8 @@ class SPVBlock(nn.Module):
         pool = batch_pool_map(batch, self.last_scale, self.scale)   # computed once per batch and scale pair
         v_fea = self.v_enc(x)
         v_fea_inv = pool_voxels(v_fea.features, pool)   # == scatter_mean(v_fea.features[last inv], cur inv, n_cur)
-        p_fea = self.p_enc(x.features + v_fea.features, last['coors'], last['coors_inv'], cur['coors_inv'], n_cur, pool)
+        p_fea = self.p_enc(x.features + v_fea.features, last['coors'], last['coors_inv'], cur['coors_inv'], n_cur, pool,
+                           cur['coors'])
         nxt = SparseTensor(p_fea + v_fea_inv, cur['coors'], self.spatial_shape, batch['batch_size'])
         return nxt, p_fea   # the reference returns p_fea[coors_inv] (per point); the head gathers (`head_groups`)
 
@@ -311,7 +354,7 @@ class largekernelseg(nn.Module):
             SPVBlock(self.hiden_size, self.hiden_size, f'spv_{i}', s, self.scale_list[i - 1] if i > 0 else 1,
                      self.spatial_shape, self.kernel_size)
             for i, s in enumerate(self.scale_list)])
-        self.classifier = nn.Sequential(nn.Linear(self.hiden_size * len(self.scale_list), 128), nn.ReLU(True),
+        self.classifier = nn.Sequential(ConcatLinear(self.hiden_size * len(self.scale_list), 128), nn.ReLU(True),
                                         nn.Linear(128, self.num_classes))
 
     def _kernel(self, mp) -> tuple:
@@ -334,8 +377,8 @@ class largekernelseg(nn.Module):
             x, f = blk(x, batch)
             feats.append(f)   # per voxel of scale blk.scale
         g = head_groups(batch, self.scale_list)   # the reference runs the head on every point: same rows, computed once
-        head_in = torch.cat([f.index_select(0, v) for f, v in zip(feats, g['vox'])], 1)
-        batch['logits'] = self.classifier(head_in).index_select(0, g['inv'])
+        blocks = [(f, None if j == 0 and g['direct'] else v) for j, (f, v) in enumerate(zip(feats, g['vox']))]
+        batch['logits'] = self.classifier(blocks).index_select(0, g['inv'])   # classifier(cat of the gathered feats), uncatted
         return batch
 
 # %% ../nbs/08_model.ipynb #4d382aea
