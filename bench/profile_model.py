@@ -9,18 +9,26 @@ On the real scan at the reference config, naive 9³ and per-tap SDS 0.3 + CWS 0.
   rest  = everything else (voxelization, stem, point branch, BN/activations, 1x1 convs, head).
 Also times the neighbour search on its own, torch path vs native, at 0.1 m (same pairs; checked). --per-layer adds,
 per sparse-conv product, its weight shape, pairs done (skipped offsets excluded), median ms and GFLOP/s, and each
-model's conv GFLOP/s overall (is the compact model's conv as efficient as the naive one's?).
+model's conv GFLOP/s overall (is the compact model's conv as efficient as the naive one's?). --parts adds where the
+whole forward goes, by module (each piece timed only where no other timed piece is running, so nothing counts twice):
+  voxelize, stem (`voxel_3d_generator`), 9³ branch (the `layers` of every residual block: the two k³ convs, their
+  neighbour maps, BN and LeakyReLU), 1×1 branch (`layers_in`), point branch (`p_enc`, its pooling included),
+  voxel pooling (`pool_voxels` of the voxel branch), head (`head_groups` + `classifier`), other (the rest: residual
+  adds, pool maps, sparse-tensor bookkeeping, ...).
 
-    python bench/profile_model.py [--rounds 3] [--per-layer]
+    python bench/profile_model.py [--rounds 3] [--per-layer] [--parts]
 """
 import argparse, statistics, sys, time, warnings
 from collections import defaultdict
+
+PARTS = ('voxelize', 'stem', '9³ branch', '1×1 branch', 'point branch', 'voxel pooling', 'head')
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--scan', default=None, help='.bin scan (default: shared SemanticKITTI 00/000000.bin)')
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--per-layer', action='store_true', help='also time every sparse-conv product')
+    p.add_argument('--parts', action='store_true', help='also split the forward by module (stem, 9³ branch, point branch, head, ...)')
     a = p.parse_args(argv)
     warnings.simplefilter('ignore')
     import torch
@@ -59,6 +67,28 @@ def main(argv=None):
             calls.append((tuple(w.shape), sum(S._active_counts(km.counts, active)), time.perf_counter() - t))
             return r
         S._gemm_fwd = per_layer
+    P, active_part = defaultdict(float), []   # --parts: seconds per piece in the current pass; the piece running now
+    def part(fn, key):
+        def g(*args, **kw):
+            if active_part: return fn(*args, **kw)   # inside another timed piece: counted there
+            active_part.append(key); t = time.perf_counter()
+            try: return fn(*args, **kw)
+            finally: P[key] += time.perf_counter() - t; active_part.pop()
+        return g
+    patched = []
+    if a.parts:
+        import lkseg_nb.model as M
+        for name, key in (('voxelize', 'voxelize'), ('head_groups', 'head'), ('pool_voxels', 'voxel pooling')):
+            patched.append((M, name, getattr(M, name))); setattr(M, name, part(getattr(M, name), key))
+        for m in models.values():
+            m.voxel_3d_generator.forward = part(m.voxel_3d_generator.forward, 'stem')
+            m.classifier.forward = part(m.classifier.forward, 'head')
+            for blk in m.spv_enc:
+                blk.p_enc.forward = part(blk.p_enc.forward, 'point branch')
+                for rb in blk.v_enc:
+                    rb.layers.forward = part(rb.layers.forward, '9³ branch')
+                    rb.layers_in.forward = part(rb.layers_in.forward, '1×1 branch')
+    parts = {n: defaultdict(list) for n in models}
     layers = {n: defaultdict(list) for n in models}
     res = {n: defaultdict(list) for n in models}
     try:
@@ -67,18 +97,27 @@ def main(argv=None):
             with torch.no_grad(): m(dict(batch))   # warm-up (native build, allocator)
         for _ in range(a.rounds):
             for n, m in models.items():
-                T.clear(); calls.clear(); t = time.perf_counter()
+                T.clear(); calls.clear(); P.clear(); t = time.perf_counter()
                 with torch.no_grad(): m(dict(batch))
                 tot = time.perf_counter() - t
+                if a.parts:
+                    for k in PARTS: parts[n][k].append(P[k])
+                    parts[n]['other'].append(tot - sum(P.values()))
                 for i, c in enumerate(calls): layers[n][i].append(c)
                 for k, v in (('total', tot), ('conv', T['conv']), ('maps', T['maps']), ('active', T['active']),
                              ('rest', tot - T['conv'] - T['maps'] - T['active'])):
                     res[n][k].append(v)
     finally:
         for n, f in origs.items(): setattr(S, n, f)
+        for mod, name, f in patched: setattr(mod, name, f)
     med = {n: {k: statistics.median(v) for k, v in d.items()} for n, d in res.items()}
     for n, d in med.items():
         print(f"{n:38s} total {d['total']:.2f} s = conv {d['conv']:.2f} + maps {d['maps']:.2f} + active {d['active']:.3f} + rest {d['rest']:.2f}")
+    if a.parts:
+        print(f"by module (medians of {a.rounds} rounds, seconds):")
+        print(f"  {'':38s} " + ' '.join(f"{k:>13s}" for k in PARTS + ('other',)))
+        for n, d in parts.items():
+            print(f"  {n:38s} " + ' '.join(f"{statistics.median(d[k]):13.3f}" for k in PARTS + ('other',)))
     for n, d in layers.items():
         if not d: continue
         print(f"{n}: per sparse-conv product (medians of {a.rounds} rounds)")
