@@ -62,7 +62,8 @@ def main(argv=None):
     rev = subprocess.run(['git', '-C', str(ROOT), 'rev-parse', '--short', a.rev], capture_output=True, text=True).stdout.strip()
     res = {'old': {NAIVE: [], COMPACT: []}, 'new': {NAIVE: [], COMPACT: []}}
     with tempfile.TemporaryDirectory(prefix='ab_model_') as tmp:
-        tarfile.open(fileobj=io.BytesIO(tar)).extractall(tmp)
+        with tarfile.open(fileobj=io.BytesIO(tar)) as tf:   # 'data' filter: plain files under tmp only (where available)
+            tf.extractall(tmp, **({'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}))
         trees = {'old': tmp, 'new': str(ROOT)}
         for i in range(a.pairs):
             for which in (('old', 'new') if i % 2 == 0 else ('new', 'old')):
