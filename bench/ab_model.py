@@ -10,7 +10,7 @@ Separate processes, so the allocator and caches start alike for both; alternatin
 
     python bench/ab_model.py --rev HEAD~1 [--pairs 3] [--rounds 3]
 """
-import argparse, json, os, statistics, subprocess, sys, tarfile, tempfile, io, time
+import argparse, io, json, statistics, subprocess, sys, tarfile, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
