@@ -86,12 +86,13 @@ class SemKITTIReader:
                  imageset: str = 'train',  # 'train', 'val'/'valid' or 'test'
                  label_map=None,  # label-map object or yaml path (None = project default), see `get_label_map`
                  num_vote: int = 1,  # copies of every scan (test-time augmentation)
-                 nonfinite: str = 'drop',  # 'drop' (warn, let the crop remove them) or 'error'
+                 non_finite: str = 'drop',  # points with NaN/inf x, y, z or remission: 'drop' (warn; the dataset leaves them out) or 'error'
                 ):
         if imageset not in _SPLITS: raise ValueError(f"imageset must be one of {sorted(_SPLITS)}, got {imageset!r}")
         if int(num_vote) < 1: raise ValueError(f"num_vote must be >= 1, got {num_vote}")
-        if nonfinite not in ('drop', 'error'): raise ValueError(f"nonfinite must be 'drop' or 'error', got {nonfinite!r}")
-        self.split, self.num_vote, self.nonfinite = _SPLITS[imageset], int(num_vote), nonfinite
+        if non_finite not in ('drop', 'error'):
+            raise ValueError(f"non_finite (dataset_params.non_finite) must be 'drop' or 'error', got {non_finite!r}")
+        self.split, self.num_vote, self.non_finite = _SPLITS[imageset], int(num_vote), non_finite
         self.label_map = get_label_map(label_map)
         self.labelled = self.split != 'test'
         self.root = _sequences_root(data_path)
@@ -124,10 +125,11 @@ class SemKITTIReader:
         path = Path(self.files[i])
         pts = read_bin(path)
         n = len(pts)
-        bad = ~np.isfinite(pts[:, :3]).all(1)
-        if bad.any():
-            if self.nonfinite == 'error': raise ValueError(f"{path}: {int(bad.sum())} points with NaN/inf coordinates")
-            warnings.warn(f"{path}: {int(bad.sum())} points with NaN/inf coordinates will be dropped by the crop")
+        bad = int((~np.isfinite(pts).all(1)).sum())  # NaN/inf in x, y, z or remission
+        if bad:
+            what = f"{path}: {bad} of {n} points have a NaN/inf coordinate or remission"
+            if self.non_finite == 'error': raise ValueError(f"{what} (dataset_params.non_finite: error)")
+            warnings.warn(f"{what}; they are dropped (no vote; dataset_params.non_finite: error refuses such files)")
         if self.labelled:
             raw = read_label(self._label_path(path), n)
             try: labels = self.label_map.to_train(raw)

@@ -12,30 +12,37 @@ from torch.utils.data.distributed import DistributedSampler
 from .data import SemKITTIReader, get_label_map
 from .seed import worker_init_fn
 from .transforms import (crop_mask, dropout_index, augment_xyz, transform_normals, range_normals,
-                                 sphere_crop_index, shuffle_index)
+                                 reference_normals, sphere_crop_index, shuffle_index)
 
 # %% auto #0
-__all__ = ['PointSemKITTIMix', 'collate_fn', 'tta_vote', 'ShardSampler', 'build']
+__all__ = ['NORMAL_MODES', 'PointSemKITTIMix', 'collate_fn', 'tta_vote', 'ShardSampler', 'build']
 
 # %% ../nbs/06_data_builder.ipynb #6399717f
+NORMAL_MODES = ('corrected', 'reference')  # values of `dataset_params.normals`
+
 class PointSemKITTIMix(Dataset):
-    "Augmented SemanticKITTI samples (the reference's `point_semkitti_mix`), bugs of §5.2 fixed."
+    "Augmented SemanticKITTI samples (the reference's `point_semkitti_mix`, its bugs fixed); training skips scans with no usable point."
     trans_std = (0.1, 0.1, 0.1)  # translation std (m) per axis, as the reference
     max_dropout_ratio = 0.2  # dropout ratio ~ U(0, max_dropout_ratio)
+    max_skip = 64  # training: unusable scans skipped in a row before giving up with an error
 
     def __init__(self,
                  reader: SemKITTIReader,  # the raw scans
-                 dataset_params,  # mapping with min/max_volume_space
+                 dataset_params,  # mapping with min/max_volume_space (and optionally `normals`)
                  loader_config,  # mapping with the *_aug flags, d_point_num, SphereCrop, ShufflePoint
-                 train: bool | None = None,  # dropout and mix only in training (default: reader split is 'train')
-                 normals: bool = True,  # compute range-image normals (zeros otherwise)
+                 train: bool | None = None,  # dropout, mix and skipping only in training (default: reader split is 'train')
+                 normals: str | bool | None = None,  # 'corrected' | 'reference' | False (zeros); None = `dataset_params.normals` ('corrected')
                  seed: int | None = None,  # base seed: sample i of epoch e uses the generator (seed, e, i); None = global RNG
                  normal_cache: int = 64,  # scans whose sensor-frame normals are kept in memory (per worker)
                 ):
         lc = loader_config
         if lc.get('polarmix_aug', False):
             raise NotImplementedError("loader config key 'polarmix_aug': PolarMix is not implemented in lkseg_nb; set it to False")
-        self.reader, self.normals = reader, normals
+        mode = dataset_params.get('normals', 'corrected') if normals is None else normals
+        mode = 'corrected' if mode is True else 'none' if mode is False else mode
+        if mode not in NORMAL_MODES + ('none',):
+            raise ValueError(f"dataset_params.normals: expected {'|'.join(NORMAL_MODES)}, got {mode!r}")
+        self.reader, self.normals = reader, mode
         self.seed, self.epoch = seed, 0
         self.normal_cache, self._normals = int(normal_cache), {}
         self.train = (reader.split == 'train') if train is None else bool(train)
@@ -69,22 +76,42 @@ class PointSemKITTIMix(Dataset):
     def _single(self, i: int, rng: np.random.Generator, cut_scene: bool = False) -> dict:
         it = self.reader[i]
         xyz, lab = it['xyz'], it['labels'].astype(np.int64)
-        keep = crop_mask(xyz, self.min_vs, self.max_vs)
+        keep = crop_mask(xyz, self.min_vs, self.max_vs) & np.isfinite(it['signal'])  # also drops NaN/inf x, y, z
         if cut_scene: keep &= np.isin(lab, self.thing_classes)
         idx = np.flatnonzero(keep)
         if self.dropout: idx = idx[dropout_index(len(idx), rng, self.max_dropout_ratio)]
         pts, M, _ = augment_xyz(xyz[idx], rng, trans_std=self.trans_std, **self.aug)
+        if self.normals == 'reference': nrm = reference_normals(pts)  # where the reference computes them: cropped, augmented
         inside = crop_mask(pts, self.min_vs, self.max_vs)  # re-crop: augmented points must stay in the grid
         idx, pts = idx[inside], pts[inside]
-        if self.normals and len(idx):
+        if self.normals == 'reference': nrm = nrm[inside]
+        elif self.normals == 'corrected' and len(idx):
             nrm = transform_normals(self._scan_normals(it['path'], xyz)[idx], M)
         else: nrm = np.zeros((len(idx), 3), np.float32)
         return dict(xyz=pts, signal=it['signal'][idx], labels=lab[idx], normal=nrm, indices=idx.astype(np.int64),
                     origin_len=it['origin_len'], path=it['path'])
 
+    def _unusable(self, skipped: list) -> ValueError:
+        "The error raised when training finds no usable scan (names the split, the data folder and the volume)."
+        split, root = getattr(self.reader, 'split', '?'), getattr(self.reader, 'root', '?')
+        head = (f"no scan of the {split} split under {root} is usable" if len(skipped) >= len(self.reader) else
+                f"{len(skipped)} scans in a row of the {split} split under {root} are unusable (from {skipped[0]})")
+        return ValueError(f"{head}: none keeps a point with finite x, y, z and remission strictly inside the volume "
+                          f"{self.min_vs}..{self.max_vs}; check data_path and dataset_params.min/max_volume_space")
+
     def sample(self, i: int, rng: np.random.Generator) -> dict:
-        "Sample `i` made with generator `rng`: points [N,4], normal [N,3], labels, indices, origin_len, path."
-        s = self._single(i, rng)
+        "Sample `i` made with generator `rng`: points [N,4], normal [N,3], labels, indices, origin_len, path, skipped (list of str)."
+        s, skipped = self._single(i, rng), []
+        while not len(s['xyz']):  # no usable point: 0 points, all outside the volume, all non-finite
+            if not self.train:  # evaluation keeps the empty sample: every point of the file still gets a label
+                warnings.warn(f"{s['path']}: no point with finite values inside the volume {self.min_vs}..{self.max_vs}; "
+                              "its sample is empty and none of its points gets a vote")
+                break
+            skipped.append(s['path'])
+            warnings.warn(f"{s['path']}: no point with finite values inside the volume {self.min_vs}..{self.max_vs} "
+                          "after cropping; training skips it and uses the next scan")
+            if len(skipped) > min(self.max_skip, len(self.reader) - 1): raise self._unusable(skipped)
+            s = self._single((i + len(skipped)) % len(self.reader), rng)
         if self.mix:
             e = self._single(int(rng.integers(len(self.reader))), rng, cut_scene=True)
             e['indices'] = e['indices'] + s['origin_len']  # pasted points: indices >= origin_len
@@ -97,7 +124,7 @@ class PointSemKITTIMix(Dataset):
             for k in ('xyz', 'signal', 'labels', 'normal', 'indices'): s[k] = s[k][sel]
         return dict(points=np.concatenate([s['xyz'], s['signal'][:, None]], 1).astype(np.float32),
                     normal=s['normal'].astype(np.float32), labels=s['labels'], indices=s['indices'],
-                    origin_len=s['origin_len'], path=s['path'])
+                    origin_len=s['origin_len'], path=s['path'], skipped=skipped)
 
     def __getitem__(self, i: int) -> dict:
         if self.seed is None: return self.sample(i, np.random.default_rng(np.random.randint(0, 2**31 - 1)))
@@ -105,7 +132,7 @@ class PointSemKITTIMix(Dataset):
 
 # %% ../nbs/06_data_builder.ipynb #ec11f920
 def collate_fn(samples: list) -> dict:
-    "Concatenate samples into the shared `batch` dict (points, normal, batch_idx, labels, indices, ...)."
+    "Concatenate samples into the shared `batch` dict (points, normal, batch_idx, labels, indices, ..., skipped)."
     pn = [len(s['points']) for s in samples]
     return {
         'points': torch.from_numpy(np.concatenate([s['points'] for s in samples]).astype(np.float32)),
@@ -117,6 +144,7 @@ def collate_fn(samples: list) -> dict:
         'point_num': pn,
         'origin_len': [int(s['origin_len']) for s in samples],
         'path': [str(s['path']) for s in samples],
+        'skipped': [str(p) for s in samples for p in s.get('skipped', [])],
     }
 
 # %% ../nbs/06_data_builder.ipynb #e74ad297
@@ -157,10 +185,11 @@ def build(dataset_config,  # `configs['dataset_params']`
     world, rank = int(train_hypers.get('world_size', 1) or 1), int(train_hypers.get('local_rank', 0) or 0)
     lm = get_label_map(dataset_config.get('label_mapping') or None)
     num_vote = int(dataset_config.get('num_vote', 1) or 1)
+    non_finite = dataset_config.get('non_finite', 'drop')  # normals: read by the dataset from dataset_config
     train_loader = train_sampler = val_loader = None
     tl = dataset_config.get('train_data_loader')
     if tl:
-        reader = SemKITTIReader(tl['data_path'], tl.get('imageset', 'train'), lm)
+        reader = SemKITTIReader(tl['data_path'], tl.get('imageset', 'train'), lm, non_finite=non_finite)
         ds = PointSemKITTIMix(reader, dataset_config, tl, train=True, seed=int(train_hypers.get('seed', 0)))
         gbs = int(tl.get('batch_size', 1))
         if gbs < world:
@@ -173,7 +202,7 @@ def build(dataset_config,  # `configs['dataset_params']`
                                   collate_fn=collate_fn, worker_init_fn=worker_init_fn)  # not persistent: set_epoch must reach the workers
     vl = dataset_config.get('val_data_loader')
     if vl:
-        reader = SemKITTIReader(vl['data_path'], vl.get('imageset', 'val'), lm, num_vote=num_vote)
+        reader = SemKITTIReader(vl['data_path'], vl.get('imageset', 'val'), lm, num_vote=num_vote, non_finite=non_finite)
         ds = PointSemKITTIMix(reader, dataset_config, vl, train=False, seed=int(train_hypers.get('seed', 0)))
         if num_vote > 1 and not any(ds.aug.values()):
             warnings.warn(f"num_vote={num_vote} but val_data_loader enables no augmentation: the copies are identical")

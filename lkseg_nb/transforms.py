@@ -10,7 +10,8 @@ import torch
 
 # %% auto #0
 __all__ = ['crop_mask', 'dropout_index', 'rotation_z', 'augment_xyz', 'transform_normals', 'sphere_crop_index', 'shuffle_index',
-           'range_projection', 'range_normals', 'grid_size', 'voxelize', 'point_input', 'point_features']
+           'range_projection', 'range_normals', 'fill_in_fast', 'reference_normals', 'grid_size', 'voxelize',
+           'point_input', 'point_features']
 
 # %% ../nbs/05_transforms.ipynb #8c3a4c6a
 def crop_mask(xyz: np.ndarray,  # [N,3] coordinates
@@ -27,7 +28,7 @@ def dropout_index(n: int,  # number of points
                   rng: np.random.Generator,  # random generator
                   max_ratio: float = 0.2,  # the drop ratio is drawn from U(0, max_ratio)
                  ) -> np.ndarray:
-    "Gather index of length `n` where a random fraction of the points is replaced by point 0 (reference §5.2 step 4)."
+    "Gather index of length `n` where a random fraction of the points is replaced by point 0 (the reference's point dropout)."
     idx = np.arange(n)
     if n == 0: return idx
     ratio = rng.random() * max_ratio
@@ -161,6 +162,103 @@ def range_normals(xyz: np.ndarray,  # [N,3] coordinates in the sensor frame
     out[ok] = n[row[ok], col[ok]]
     return out
 
+# %% ../nbs/05_transforms.ipynb #d986f629
+from numpy.lib.stride_tricks import sliding_window_view as _windows
+
+_DIAMOND5 = np.array([[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]], bool)
+
+def _dilate(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    "Max over the taps of `kernel` (odd, centred); pixels outside the image are ignored (OpenCV's default border)."
+    kh, kw = kernel.shape
+    H, W = img.shape
+    pad = np.pad(img, ((kh // 2, kh // 2), (kw // 2, kw // 2)), constant_values=-np.inf)
+    if kernel.all():  # a rectangle is separable
+        return _windows(_windows(pad, kh, axis=0).max(-1), kw, axis=1).max(-1)
+    out = np.full(img.shape, -np.inf, img.dtype)
+    for dy, dx in zip(*np.nonzero(kernel)): np.maximum(out, pad[dy:dy + H, dx:dx + W], out=out)
+    return out
+
+def _full(k: int) -> np.ndarray: return np.ones((k, k), bool)
+
+def _median5(img: np.ndarray) -> np.ndarray:
+    "5×5 median with replicated borders (OpenCV `medianBlur`)."
+    w = _windows(np.pad(img, 2, mode='edge'), (5, 5)).reshape(*img.shape, 25)
+    return np.partition(w, 12, axis=-1)[..., 12]
+
+def _gauss5(img: np.ndarray) -> np.ndarray:
+    "5×5 Gaussian with OpenCV's sigma-0 taps (1, 4, 6, 4, 1)/16, reflected borders, float32."
+    k = np.array([1, 4, 6, 4, 1], np.float32) / np.float32(16)
+    H, W = img.shape
+    p = np.pad(img, ((0, 0), (2, 2)), mode='reflect')
+    r = sum(k[i] * p[:, i:i + W] for i in range(5))
+    p = np.pad(r, ((2, 2), (0, 0)), mode='reflect')
+    return sum(k[i] * p[i:i + H] for i in range(5)).astype(np.float32)
+
+def fill_in_fast(depth: np.ndarray,  # [H, W] range image, empty pixels <= 0.1 (the reference uses -1)
+                 max_depth: float = 100.0,  # inversion constant of IP-Basic
+                ) -> np.ndarray:
+    "IP-Basic `fill_in_fast(extrapolate=True, blur_type='gaussian')` on a range image, in float32 numpy (a new array)."
+    d = np.array(depth, np.float32)
+    v = d > 0.1
+    d[v] = np.float32(max_depth) - d[v]                     # invert: near = large
+    d = _dilate(d, _DIAMOND5)
+    d = -_dilate(-_dilate(d, _full(5)), _full(5))           # 5×5 closing
+    e = d < 0.1
+    d[e] = _dilate(d, _full(7))[e]
+    top = np.argmax(d > 0.1, axis=0)                         # extend each column's top valid value upward
+    d = np.where(np.arange(d.shape[0])[:, None] < top[None], d[top, np.arange(d.shape[1])][None], d)
+    e = d < 0.1
+    d[e] = _dilate(d, _full(31))[e]
+    d = _median5(d)
+    v = d > 0.1
+    d[v] = _gauss5(d)[v]
+    v = d > 0.1
+    d[v] = np.float32(max_depth) - d[v]                     # invert back
+    return d
+
+# %% ../nbs/05_transforms.ipynb #c18b2df2
+def reference_normals(xyz: np.ndarray,  # [N, >=3] points after the crop and the augmentation (x, y, z first)
+                      H: int = 64,  # image rows
+                      W: int = 900,  # image columns
+                      fov_up: float = 3.0,  # upper vertical field of view (degrees)
+                      fov_down: float = -25.0,  # lower vertical field of view (degrees)
+                     ) -> np.ndarray:
+    "The reference implementation's per-point normals [N,3] float32, bit for bit, quirks included (stride bug, zero bottom row)."
+    p = np.asarray(xyz, np.float32)[:, :3]
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    up, down = fov_up / 180.0 * np.pi, fov_down / 180.0 * np.pi
+    rng_ = np.sqrt(x * x + y * y + z * z)
+    with np.errstate(invalid='ignore', divide='ignore'):    # float64 then float32: portable across numpy's SIMD paths
+        yaw = (-np.arctan2(y.astype(np.float64), x.astype(np.float64))).astype(np.float32)
+        pitch = np.arcsin(z.astype(np.float64) / rng_.astype(np.float64)).astype(np.float32)
+        fc = np.float32(0.5) * (yaw / np.float32(np.pi) + np.float32(1)) * np.float32(W)
+        fr = (np.float32(1) - (pitch + np.float32(abs(down))) / np.float32(abs(down) + abs(up))) * np.float32(H)
+    ok = np.isfinite(fc) & np.isfinite(fr)                   # range 0 (or non-finite input): no direction, no pixel
+    col = np.clip(np.floor(np.where(ok, fc, 0)), 0, W - 1).astype(np.int64)
+    row = np.clip(np.floor(np.where(ok, fr, 0)), 0, H - 1).astype(np.int64)
+    order = np.flatnonzero(ok)[np.argsort(rng_[ok], kind='stable')[::-1]]   # far to near: the nearest point wins
+    depth = np.full((H, W), -1, np.float32)
+    vertex = np.full((H, W, 4), -1, np.float32)
+    depth[row[order], col[order]] = rng_[order]
+    vertex[row[order], col[order]] = np.c_[p[order], np.ones(len(order), np.float32)]
+    valid = fill_in_fast(depth) > 0
+    P = vertex.reshape(-1)[:H * W * 3].reshape(H, W, 3)      # the stride bug: 4-float pixels read 3 at a time
+    U, V, P = np.roll(P, -1, axis=1)[:-1], P[1:], P[:-1]     # right neighbour (wraps), lower neighbour; row H-1 skipped
+    use = valid[:-1] & np.roll(valid, -1, axis=1)[:-1] & valid[1:]
+    def unit(D):
+        l = np.sqrt(D[..., 0] * D[..., 0] + D[..., 1] * D[..., 1] + D[..., 2] * D[..., 2])
+        return D[..., 0] / l, D[..., 1] / l, D[..., 2] / l
+    with np.errstate(invalid='ignore', divide='ignore'):
+        ux, uy, uz = unit(U - P); vx, vy, vz = unit(V - P)
+        n = np.stack([uz * vy - uy * vz, ux * vz - uz * vx, uy * vx - ux * vy], -1)
+        norm = np.sqrt(n[..., 0] * n[..., 0] + n[..., 1] * n[..., 1] + n[..., 2] * n[..., 2])
+        use &= norm > 0                                       # NaN (U == P) fails this test too
+        img = np.zeros((H, W, 3), np.float32)
+        img[:-1][use] = (n / norm[..., None])[use]
+    out = img[row, col]
+    out[~ok] = 0
+    return out
+
 # %% ../nbs/05_transforms.ipynb #c9191306
 def grid_size(spatial_shape, scale: int) -> list:
     "Grid size per axis at `scale`: ceil(shape / scale)."
@@ -201,11 +299,11 @@ def point_input(points: torch.Tensor,  # [N, >=4] x, y, z, remission
                 hi: torch.Tensor,  # (x, y, z) upper bounds of the volume
                 grid: torch.Tensor,  # (X, Y, Z) voxels per axis at this scale
                 normal: torch.Tensor | None = None,  # [N, 3] normals, or None for the 10-d input
-                n_voxels: int | None = None,  # voxel count (default: inv.max() + 1)
+                n_voxels: int | None = None,  # voxel count (default: inv.max() + 1, 0 for no point)
                ) -> torch.Tensor:
     "The per-point stem input: xyz, remission, xyz - voxel point-mean, xyz - voxel lower corner (, normal): 13-d or 10-d."
     xyz = points[:, :3]
-    M = int(inv.max()) + 1 if n_voxels is None else int(n_voxels)
+    M = (int(inv.max()) + 1 if inv.numel() else 0) if n_voxels is None else int(n_voxels)
     mean = torch.zeros(M, 3, dtype=xyz.dtype, device=xyz.device).scatter_reduce(
         0, inv[:, None].expand(-1, 3), xyz, reduce='mean', include_self=False)
     corner = grid_ind.to(xyz.dtype) * ((hi - lo) / grid.to(xyz.dtype)) + lo
