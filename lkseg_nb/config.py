@@ -266,11 +266,12 @@ def config_argparser(prog: str, # the command shown in usage, e.g. 'lkseg_nb tra
     return p
 
 def config_from_args(args: argparse.Namespace, # parsed by a `config_argparser` parser
-                     extra: Sequence[str] = (), # overrides applied before the command line's own
+                     extra: Sequence[str] = (), # overrides applied before the command line's own (defaults of the command)
                      parser: Optional[argparse.ArgumentParser] = None, # given: a `ConfigError` becomes `parser.error` (exit 2)
+                     after: Sequence[str] = (), # overrides applied last (from the command's own flags, e.g. `--num-vote`)
                     ) -> DictConfig:
-    "Load `args.config` with `extra` and then `args.overrides` applied (the command line wins)."
-    try: return load_config(args.config, [*extra, *args.overrides])
+    "Load `args.config` with `extra`, then the command line's `args.overrides`, then `after` applied."
+    try: return load_config(args.config, [*extra, *args.overrides, *after])
     except ConfigError as e:
         if parser is None: raise
         parser.error(str(e))
