@@ -1,7 +1,7 @@
 """Package build for lkseg_nb (nbdev 2): every setting comes from settings.ini.
 
-The nbdev toolchain is pinned here because nbdev 2.4.14, the last 2.x release, installs broken
-against today's fastcore 2.x / execnb 0.3.x (see ../shared/reference/stack.md)."""
+The nbdev toolchain is pinned in settings.ini (dev_requirements) because nbdev 2.4.14, the last 2.x release,
+installs broken against fastcore 2.x / execnb 0.3.x."""
 from configparser import ConfigParser
 import setuptools, shlex
 

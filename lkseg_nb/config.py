@@ -15,7 +15,7 @@ from omegaconf.errors import OmegaConfBaseException
 # %% auto #0
 __all__ = ['OUT_OF_CROP_POLICIES', 'PATH_KEYS', 'repo_root', 'shared_path', 'ModelParams', 'LoaderParams', 'DatasetParams',
            'TrainParams', 'SparseParams', 'LKConfig', 'ConfigError', 'load_config', 'apply_overrides', 'config_dir',
-           'list_configs', 'to_yaml', 'config_error']
+           'list_configs', 'to_yaml', 'config_error', 'config_argparser', 'config_from_args', 'existing_file']
 
 # %% ../nbs/00_config.ipynb #7b5fb516
 def repo_root() -> Path:
@@ -101,9 +101,10 @@ class TrainParams:
     weight_decay: float = 0.0
     momentum: float = 0.9
     nesterov: bool = False
-    lr_scheduler: str = 'OneCycleLR'  # StepLR | CosineAnnealingLR | OneCycleLR | CosineAnnealingWarmRestarts | None
-    decay_step: int = 1  # StepLR step (epochs)
-    decay_rate: float = 0.5  # StepLR gamma
+    lr_scheduler: str = 'OneCycleLR'  # StepLR | ReduceLROnPlateau | CosineAnnealingLR | OneCycleLR | CosineAnnealingWarmRestarts | None, see `13_optim`
+    decay_step: int = 1  # StepLR: epochs between decays; ReduceLROnPlateau: patience (validations)
+    decay_rate: float = 0.5  # StepLR / ReduceLROnPlateau: LR multiplier
+    pct_start: float = 0.05  # (lkseg_nb) OneCycleLR: fraction of the steps rising to learning_rate (the reference hard-codes 0.05)
     warmup_steps: Optional[int] = None  # (lkseg_nb) warmup iterations of the cosine-with-warmup schedule (None = 5 % of all)
     lambda_lovasz: float = 1.0
     label_smoothing: float = 0.2  # (lkseg_nb) the reference hard-codes 0.2
@@ -249,3 +250,44 @@ def config_error(f, *args, **kwargs) -> str:
     try: f(*args, **kwargs)
     except ConfigError as e: return str(e)
     raise AssertionError(f"{f.__name__} did not raise ConfigError")
+
+# %% ../nbs/00_config.ipynb #1ace5f7b
+import argparse
+
+def config_argparser(prog: str, # the command shown in usage, e.g. 'lkseg_nb train'
+                     description: str = '', # one paragraph shown by --help
+                     default_config: str = 'configs/demo-cpu.yaml', # --config default; a relative path is taken from the project root
+                     **kwargs, # more `argparse.ArgumentParser` arguments (e.g. `epilog`)
+                    ) -> argparse.ArgumentParser:
+    "The shared command line: `--config FILE` (its default stated in the help) and positional `section.key=value` overrides."
+    default = Path(default_config)
+    p = argparse.ArgumentParser(prog=prog, description=description, **kwargs)
+    p.add_argument('--config', '--config_path', dest='config', metavar='FILE',
+                   default=str(default if default.is_absolute() else repo_root()/default),
+                   help=f'YAML config (default: {default_config}' + ('' if default.is_absolute() else ' of the project') + ')')
+    p.add_argument('overrides', nargs='*', metavar='section.key=value',
+                   help='config overrides, values in YAML, e.g. train_params.max_num_epochs=2')
+    return p
+
+def config_from_args(args: argparse.Namespace, # parsed by a `config_argparser` parser
+                     extra: Sequence[str] = (), # overrides applied before the command line's own (defaults of the command)
+                     parser: Optional[argparse.ArgumentParser] = None, # given: a `ConfigError` becomes `parser.error` (exit 2)
+                     after: Sequence[str] = (), # overrides applied last (from the command's own flags, e.g. `--num-vote`)
+                    ) -> DictConfig:
+    "Load `args.config` with `extra`, then the command line's `args.overrides`, then `after` applied."
+    try: return load_config(args.config, [*extra, *args.overrides, *after])
+    except ConfigError as e:
+        if parser is None: raise
+        parser.error(str(e))
+
+def existing_file(cfg: DictConfig, # a loaded config
+                  key: str = 'model_params.model_load_path', # the dotted key holding a path
+                 ) -> Optional[Path]:
+    "The file a path key names, checked now: None when the key is empty, else the path, or a `ConfigError` naming key and path."
+    v = _select(cfg, key)
+    if not v: return None
+    p = Path(v)
+    if not p.is_file():
+        raise ConfigError(f"{key}: no such file {p} (relative paths in a config file are resolved against the file's folder; "
+                          f"put the file there or override {key}=PATH)")
+    return p

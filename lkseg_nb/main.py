@@ -83,8 +83,8 @@ def picture(cfg, checkpoint, out_png) -> list:
 def main(argv=None):
     "Run the main job (simulate → train → evaluate → predict → picture); see `--help`."
     import warnings
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.main', description='lkseg_nb main job on the embedded simulated data')
-    p.add_argument('--config', default=str(config_dir()/'demo-cpu.yaml'), help='config of the main job')
+    from lkseg_nb.config import config_argparser, config_from_args
+    p = config_argparser('lkseg_nb main', 'lkseg_nb main job on the embedded simulated data: simulate, train, evaluate, predict, pictures.')
     p.add_argument('--data', default=str(repo_root()/'data'/'sim'), help='where the simulated data set is written')
     p.add_argument('--seed', type=int, default=0, help='simulator seed')
     p.add_argument('--cols', type=int, default=512, help='simulated samples per revolution (64 beams; 512 keeps the CPU demo fast)')
@@ -92,7 +92,6 @@ def main(argv=None):
     p.add_argument('--num-vote', type=int, default=4, help='test-time-augmentation votes for evaluation, prediction and pictures '
                    '(rotate/flip/scale/translate copies, as the reference TTA); 1 = no TTA')
     p.add_argument('--check-only', action='store_true', help='only report versions, configs and labels')
-    p.add_argument('overrides', nargs='*', help='section.key=value overrides')
     a = p.parse_args(argv)
     if a.num_vote < 1: p.error(f'--num-vote must be >= 1, got {a.num_vote}')
     t0 = time.time()
@@ -102,8 +101,7 @@ def main(argv=None):
     if not all(r['ok'] for r in rows): sys.exit(1)
     data = Path(a.data).resolve()
     ov = [f'dataset_params.train_data_loader.data_path={data}', f'dataset_params.val_data_loader.data_path={data}', *a.overrides]
-    try: cfg = load_config(a.config, ov)
-    except ConfigError as e: sys.exit(f'error: {e}')
+    cfg = config_from_args(a, extra=ov[:2], parser=p)   # a config error: usage + one line, exit status 2
     lm = LabelMap.from_yaml(cfg.dataset_params.label_mapping or None)
     print('\nLabel table:\n' + _table(class_table(lm), ['id', 'name', 'raw', 'rgb', 'thing']))
     if a.check_only: return 0
