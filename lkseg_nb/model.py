@@ -14,9 +14,9 @@ from .transforms import voxelize, point_input
 
 # %% auto #0
 __all__ = ['MODEL_REGISTRY', 'scatter_mean', 'voxel_pool_map', 'pool_voxels', 'batch_pool_map', 'head_groups', 'SparseSequential',
-           'SparseBasicBlock', 'ConcatLinear', 'point_encoder', 'SPVBlock', 'voxel_3d_generator', 'register_model',
-           'get_model_class', 'largekernelseg', 'largekernelseg_k3', 'build_model', 'reference_config', 'param_table',
-           'random_batch']
+           'BatchNorm1d', 'SparseBasicBlock', 'ConcatLinear', 'point_encoder', 'SPVBlock', 'voxel_3d_generator',
+           'register_model', 'get_model_class', 'largekernelseg', 'largekernelseg_k3', 'build_model',
+           'reference_config', 'param_table', 'random_batch']
 
 # %% ../nbs/08_model.ipynb #e6a652e6
 def scatter_mean(src: torch.Tensor,  # [N, ...] values to average
@@ -112,6 +112,15 @@ class SparseSequential(nn.Sequential):
             x = x.replace_feature(m(x.features)) if isinstance(m, _FEATURE_MODULES) else m(x)
         return x
 
+# %% ../nbs/08_model.ipynb #61ec18b4
+class BatchNorm1d(nn.BatchNorm1d):
+    "`nn.BatchNorm1d` that normalises a one-row training batch with its running statistics (one row has no batch variance)."
+    def forward(self, x):
+        "Batch statistics for more than one row (as `nn.BatchNorm1d`), running statistics for a single training row."
+        if self.training and x.shape[0] <= 1:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
 # %% ../nbs/08_model.ipynb #b0b6a767
 def _kernel3(k) -> tuple:
     "A kernel size as a 3-tuple of ints (an int means a cube; any sequence, e.g. an OmegaConf ListConfig, is read as 3 ints)."
@@ -134,12 +143,12 @@ class SparseBasicBlock(nn.Module):
         self.layers_in = SparseSequential(
             SubMConv3d(in_channels, out_channels, 1, bias=False,
                        indice_key=None if indice_key is None else f'{indice_key}_k1'),
-            nn.BatchNorm1d(out_channels))
+            BatchNorm1d(out_channels))
         self.layers = SparseSequential(
             SubMConv3d(in_channels, mid, k, bias=False, indice_key=indice_key),
-            nn.BatchNorm1d(mid), nn.LeakyReLU(0.1),
+            BatchNorm1d(mid), nn.LeakyReLU(0.1),
             SubMConv3d(mid, out_channels, k, bias=False, indice_key=indice_key),
-            nn.BatchNorm1d(out_channels))
+            BatchNorm1d(out_channels))
         for m in self.modules():
             if isinstance(m, nn.BatchNorm1d): nn.init.constant_(m.weight, 1); nn.init.constant_(m.bias, 0)
 
@@ -186,8 +195,8 @@ class point_encoder(nn.Module):
         self.scale = scale
         self.layer_in = nn.Sequential(nn.Linear(in_channels, out_channels), nn.LeakyReLU(0.1, True))
         self.PPmodel = nn.Sequential(
-            nn.Linear(in_channels, out_channels // 2), nn.LeakyReLU(0.1, True), nn.BatchNorm1d(out_channels // 2),
-            nn.Linear(out_channels // 2, out_channels // 2), nn.LeakyReLU(0.1, True), nn.BatchNorm1d(out_channels // 2),
+            nn.Linear(in_channels, out_channels // 2), nn.LeakyReLU(0.1, True), BatchNorm1d(out_channels // 2),
+            nn.Linear(out_channels // 2, out_channels // 2), nn.LeakyReLU(0.1, True), BatchNorm1d(out_channels // 2),
             nn.Linear(out_channels // 2, out_channels), nn.LeakyReLU(0.1, True))
         self.layer_out = nn.Sequential(ConcatLinear(2 * out_channels, out_channels), nn.LeakyReLU(0.1, True),
                                        nn.Linear(out_channels, out_channels))
@@ -287,8 +296,8 @@ class voxel_3d_generator(nn.Module):
         self.register_buffer('lo', torch.tensor(list(min_volume_space), dtype=torch.float32), persistent=False)
         self.register_buffer('hi', torch.tensor(list(max_volume_space), dtype=torch.float32), persistent=False)
         self.PPmodel = nn.Sequential(
-            nn.BatchNorm1d(in_channels), nn.Linear(in_channels, out_channels), nn.BatchNorm1d(out_channels), nn.ReLU(),
-            nn.Linear(out_channels, out_channels), nn.BatchNorm1d(out_channels), nn.ReLU(),
+            BatchNorm1d(in_channels), nn.Linear(in_channels, out_channels), BatchNorm1d(out_channels), nn.ReLU(),
+            nn.Linear(out_channels, out_channels), BatchNorm1d(out_channels), nn.ReLU(),
             nn.Linear(out_channels, out_channels))
 
     def prepare_input(self, points, grid_ind, inv, normal=None) -> torch.Tensor:
