@@ -29,7 +29,10 @@ def english_only(md: str) -> str:
                 if m: cur = m.group(1).strip(); tabs[cur] = []
                 elif cur is not None: tabs[cur].append(lines[j])
                 j += 1
-            out += tabs.get(LANG, next(iter(tabs.values()), []))
+            tab = tabs.get(LANG, next(iter(tabs.values()), []))
+            while tab and not tab[0].strip(): tab = tab[1:]     # blank lines around a tab (Pandoc wants them around
+            while tab and not tab[-1].strip(): tab = tab[:-1]   # headings and fences) are not the README's
+            out += tab
             i = j + 1
         else: out.append(lines[i]); i += 1
     return '\n'.join(out).strip()
