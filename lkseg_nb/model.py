@@ -406,7 +406,7 @@ def build_model(configs: Mapping,  # config with `model_params.model_architectur
 
 # %% ../nbs/08_model.ipynb #01ccc48f
 def reference_config(**model_overrides) -> dict:
-    "The SemanticKITTI reference `model_params`/`dataset_params` (lsk3dnet.md §2.1) as a plain dict; overrides go to model_params."
+    "The SemanticKITTI reference `model_params`/`dataset_params` (reference.ipynb#ref-configs) as a plain dict; overrides go to model_params."
     mp = dict(model_architecture='largekernelseg', input_dims=13, spatial_shape=[2000, 2000, 120],
               scale_list=[2, 4, 8, 16], hiden_size=64, num_classes=20, large_kernel_size=[9, 9, 9],
               spatial_group_partition=[0, 3, 6, 9], model_load_path='', model_save_path='')
