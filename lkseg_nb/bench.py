@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 from tqdm.auto import tqdm
 from .config import repo_root, load_config
 from .sparse import SparseTensor, SubMConv3d, build_subm_map, random_sparse_tensor, compare_with_dense, spconv_available
