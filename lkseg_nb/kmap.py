@@ -45,7 +45,7 @@ class SparseTensor:
         if indices.device != features.device:
             raise ValueError(f"SparseTensor: features on {features.device} but indices on {indices.device}")
         self.features = features
-        self.indices = indices.to(torch.int32).contiguous()  # spconv needs int32 contiguous (silently wrong otherwise)
+        self.indices = indices.to(torch.int32).contiguous()  # spconv needs int32 contiguous (wrong results, with no error, otherwise)
         self.spatial_shape = _triple(spatial_shape, 'spatial_shape')
         self.batch_size = int(batch_size)
         self.indice_dict = {} if indice_dict is None else indice_dict
