@@ -35,7 +35,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['lkseg_nb', 'lkseg_nb.*']),
     include_package_data=True,
-    package_data={'lkseg_nb': ['data/*.yaml', 'configs/*.yaml']},
+    package_data={'lkseg_nb': ['data/*.yaml', 'configs/*.yaml', 'csrc/*.c']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements,
                     'cpu-spconv': ['spconv==2.3.8']},
