@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # GPU checks, run on a CUDA machine from the repository root (this workplace's lent device: `run` with carry ['.gpu']).
-#   0. bench/triton_sweep.py (where triton is installed): the Triton route on one 9³ layer, tile rows x warps x stages;
-#   1. bench/profile_gpu.py: the CUDA routes of the 9³ convs compared on the real scan (the Triton one at 16/32/64-row
-#      tiles where triton is installed), and where the forward time goes;
-#   2. bench section 6: reference-config forward ms/scan and training step fp32 / AMP on the real scan (`--only gpu`);
-#   3. every notebook that holds `#| cuda` cells, with LKSEG_TEST_FLAGS=cuda, through the same pytest shim as
+#   1. bench section 6: reference-config forward ms/scan and training step fp32 / AMP on the real scan (`--only gpu`);
+#   2. every notebook that holds `#| cuda` cells, with LKSEG_TEST_FLAGS=cuda, through the same pytest shim as
 #      README command 2 (tests/test_notebooks.py).
 # The machine there has torch but no spconv and no registry: `.gpu/site.tar.xz` (made by scripts/device_pack.sh) holds
 # spconv-cu126, cumm and the pure-Python test dependencies; `.gpu/shared` holds the real scan (../shared does not travel).
-# Logs and the bench JSON go to $OUT (default ./gpu_out). Env: STEPS (default "sweep profile bench tests": run fewer to fit
-# one call's time limit), SWEEP_T / PROF_T / BENCH_T / TEST_T (seconds per step), NBS (notebook stems).
+# Logs and the bench JSON go to $OUT (default ./gpu_out). Env: STEPS (default "bench tests": run fewer to fit
+# one call's time limit), BENCH_T / TEST_T (seconds per step), NBS (notebook stems).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"; cd "$ROOT"
 OUT="${OUT:-$ROOT/gpu_out}"; mkdir -p "$OUT"
@@ -22,17 +19,7 @@ fi
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nproc
   $PY -c "import torch, spconv, lkseg_nb.bench as b; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name(0)); print('spconv', spconv.__version__, 'scan', b.kitti_scan())"
 } 2>&1 | tee "$OUT/env.log"
-STEPS="${STEPS:-sweep profile bench tests}"; has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
-if has sweep && $PY -c 'import triton' 2>/dev/null; then
-  echo "== Triton route: one 9³ layer, settings swept"
-  timeout "${SWEEP_T:-150}" $PY bench/triton_sweep.py > "$OUT/triton_sweep.log" 2>&1; cat "$OUT/triton_sweep.log"
-fi
-if has profile; then
-echo "== profile: CUDA routes compared (fp32 / AMP forward, logit agreement), top GPU kernels"
-ROUTES="torch,spconv"; $PY -c 'import triton' 2>/dev/null && ROUTES="triton,torch,spconv,triton:16,triton:64"   # the table profiles the first
-timeout "${PROF_T:-150}" $PY bench/profile_gpu.py --passes 5 --routes "$ROUTES" > "$OUT/profile.log" 2>&1; head -n 40 "$OUT/profile.log"
-if grep -q "route    torch: FAILED" "$OUT/profile.log"; then echo "batched route failed: LKSEG_CUDA_BACKEND=spconv from here"; export LKSEG_CUDA_BACKEND=spconv; fi
-fi
+STEPS="${STEPS:-bench tests}"; has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
 if has bench; then
 echo "== bench --only gpu"
 timeout "${BENCH_T:-240}" $PY -m lkseg_nb.bench --only gpu --out "$OUT" 2>&1 | tee "$OUT/bench.log"
