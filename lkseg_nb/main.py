@@ -13,7 +13,8 @@ from .config import load_config, list_configs, config_dir, repo_root, ConfigErro
 from .labels import LabelMap, class_table
 
 # %% auto #0
-__all__ = ['environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main']
+__all__ = ['RESULTS', 'PUBLISHED', 'environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main',
+           'write_results', 'run_job', 'publish']
 
 # %% ../nbs/20_main.ipynb #203429c8
 def environment() -> dict:
@@ -135,5 +136,78 @@ def main(argv=None):
     print(f'\ndone in {(time.time()-t0)/60:.1f} min — run directory {run}')
     return {'miou': e['miou'], 'miou_zero': e['miou_zero'], 'out_of_crop_policy': e['out_of_crop_policy'], 'train_minutes': t_train / 60, 'run_dir': str(run), 'pictures': [str(q) for q in pics]}
 
+# %% ../nbs/20_main.ipynb #a7c31e20
+RESULTS = 'results.json'
+PUBLISHED = {'results': 'nbs/results/main_job.json', 'bev': 'nbs/images/main_job.png', '3d': 'nbs/images/main_job_3d.png',
+             'curves': 'nbs/images/main_job_curves.png', 'iou': 'nbs/images/main_job_iou.png'}
+
+def _rel(p, base) -> str:
+    "`p` relative to `base` when inside it (no absolute path of this machine in a results file), else as given."
+    p, base = Path(p).resolve(), Path(base).resolve()
+    return str(p.relative_to(base)) if p.is_relative_to(base) else str(p)
+
+def write_results(run_dir, # the run directory (`runs/demo-cpu`)
+                  evaluation: dict, # what `lkseg_nb.evaluate.evaluate` returned for the TTA evaluation
+                  cfg, # the evaluation config (num_vote, out_of_crop)
+                  wall_s: float, # seconds the whole job took
+                  train_s: float, # seconds the training took
+                  pictures: list, # paths of the pictures the job wrote
+                  argv: list | None = None, # the job's command-line arguments
+                 ) -> Path:
+    "Write `RUN_DIR/results.json`: val mIoU, per-class IoU, scans, steps, times, environment and the pictures' paths."
+    import json
+    run_dir = Path(run_dir); e = evaluation
+    rows = [json.loads(l) for l in (run_dir/'metrics.jsonl').read_text().splitlines() if l.strip()]
+    steps = max((r['step'] for r in rows if r.get('kind') == 'train'), default=0)
+    r4 = lambda x: None if x is None or np.isnan(x) else round(float(x), 6)
+    res = {'command': 'python -m lkseg_nb.main' + ''.join(f' {a}' for a in (argv or [])),
+           'config': _rel(argv[argv.index('--config') + 1], repo_root()) if '--config' in (argv or [])[:-1] else 'configs/demo-cpu.yaml',
+           'miou': r4(e['miou']), 'miou_zero': r4(e['miou_zero']), 'out_of_crop_policy': e['out_of_crop_policy'],
+           'iou': {n: r4(v) for n, v in zip(e['names'], np.asarray(e['iou']).tolist())},
+           'num_vote': int(cfg.dataset_params.num_vote), 'scans': int(e['scans']), 'points': int(e['points']),
+           'out_of_crop': int(e['out_of_crop']), 'steps': int(steps), 'train_minutes': round(train_s / 60, 2),
+           'wall_minutes': round(wall_s / 60, 2), 'environment': environment(),
+           'pictures': [_rel(q, run_dir) for q in pictures]}
+    out = run_dir/RESULTS; tmp = out.with_suffix('.tmp')
+    tmp.write_text(json.dumps(res, indent=1) + '\n'); tmp.replace(out)
+    return out
+
+def run_job(argv: list | None = None): # command-line arguments of `main` (default: sys.argv[1:])
+    "`main`, then `RUN_DIR/results.json` (`write_results`) from the TTA evaluation it ran; what `python -m lkseg_nb.main` does."
+    from lkseg_nb import evaluate as ev
+    argv = sys.argv[1:] if argv is None else list(argv)
+    seen, evaluate = [], ev.evaluate
+    def keep(cfg, *a, **k):   # remember the job's evaluation (and its config) for the results file
+        r = evaluate(cfg, *a, **k); seen.append((cfg, r)); return r
+    t0 = time.time(); ev.evaluate = keep
+    try: r = main(argv)
+    finally: ev.evaluate = evaluate
+    if not isinstance(r, dict) or not seen: return r   # --check-only
+    cfg, e = seen[-1]
+    out = write_results(r['run_dir'], e, cfg, time.time() - t0, 60 * r['train_minutes'], r['pictures'], argv)
+    print('results:', out)
+    return {**r, 'results': str(out)}
+
+def publish(run_dir=None, # run directory of a finished main job (default: the demo config's, `runs/demo-cpu`)
+            root=None, # repository root to copy into (default: this checkout)
+           ) -> dict:
+    "Copy a main job's `results.json` and pictures to `nbs/results/main_job.json` and `nbs/images/main_job_*.png` (what this page shows)."
+    import json, shutil
+    root = Path(root or repo_root()); run_dir = Path(run_dir or root/'runs'/'demo-cpu')
+    src = run_dir/RESULTS
+    if not src.exists(): raise FileNotFoundError(f"{src} not found: run the main job first (python -m lkseg_nb.main)")
+    res = json.loads(src.read_text())
+    pics = {'bev': 'prediction_val.png', '3d': 'prediction_val_3d.png', 'curves': 'training_curves.png', 'iou': 'iou_val.png'}
+    copied = {}
+    for k, name in pics.items():
+        if not (run_dir/name).exists(): continue
+        dst = root/PUBLISHED[k]; dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(run_dir/name, dst)
+        copied[k] = PUBLISHED[k]
+    res['pictures'] = copied
+    dst = root/PUBLISHED['results']; dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(res, indent=1) + '\n')
+    return {'results': PUBLISHED['results'], **copied}
+
+
 # %% ../nbs/20_main.ipynb #8ff0bc47
-if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook itself runs
+if __name__ == '__main__' and '__file__' in globals(): run_job()  # not when this notebook itself runs
