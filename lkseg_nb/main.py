@@ -14,7 +14,7 @@ from .labels import LabelMap, class_table
 
 # %% auto #0
 __all__ = ['RESULTS', 'PUBLISHED', 'environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main',
-           'write_results', 'run_job', 'publish']
+           'write_results', 'run_job', 'readme_picture', 'publish']
 
 # %% ../nbs/20_main.ipynb #203429c8
 def environment() -> dict:
@@ -138,7 +138,7 @@ def main(argv=None):
 
 # %% ../nbs/20_main.ipynb #a7c31e20
 RESULTS = 'results.json'
-PUBLISHED = {'results': 'nbs/results/main_job.json', 'bev': 'nbs/images/main_job.png', '3d': 'nbs/images/main_job_3d.png',
+PUBLISHED = {'results': 'nbs/results/main_job.json', 'readme': 'nbs/images/main_job.png', 'bev': 'nbs/images/main_job_bev.png',
              'curves': 'nbs/images/main_job_curves.png', 'iou': 'nbs/images/main_job_iou.png'}
 
 def _rel(p, base) -> str:
@@ -188,21 +188,51 @@ def run_job(argv: list | None = None): # command-line arguments of `main` (defau
     print('results:', out)
     return {**r, 'results': str(out)}
 
+def readme_picture(run_dir, # run directory with the job's `prediction_val_3d_{ground_truth,prediction}.ply`
+                   out_png, # where to write the picture
+                   title: str = '') -> Path:
+    "One picture of the job: ground truth beside prediction of the first val scan, from the chase camera (Open3D; `VizUnavailable` when it cannot render)."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from lkseg_nb.viz import read_ply, render_views, CAMERAS, _atomic_savefig
+    run_dir = Path(run_dir); lm = LabelMap.from_yaml()
+    plys = {k: read_ply(run_dir/f'prediction_val_3d_{k.replace(" ", "_")}.ply') for k in ('ground truth', 'prediction')}
+    xyz = np.stack([plys['ground truth'][a] for a in 'xyz'], 1)
+    rgb = {k: np.stack([p['red'], p['green'], p['blue']], 1) for k, p in plys.items()}
+    views = render_views(xyz, rgb, {'chase': CAMERAS['chase']}, width=720, height=480)
+    fig, axs = plt.subplots(1, 2, figsize=(14.4, 5.5))
+    for ax, (k, v) in zip(axs, views.items()): ax.imshow(v['chase']); ax.set_title(k); ax.axis('off')
+    present = sorted(set(np.unique(plys['ground truth']['label']).tolist()) - {0})
+    fig.legend(handles=[Patch(color=lm.colors[i] / 255, label=lm.names[i]) for i in present], loc='lower center',
+               ncol=min(10, len(present)), fontsize=9, frameon=False)
+    if title: fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    _atomic_savefig(fig, Path(out_png), dpi=80); plt.close(fig)
+    return Path(out_png)
+
 def publish(run_dir=None, # run directory of a finished main job (default: the demo config's, `runs/demo-cpu`)
             root=None, # repository root to copy into (default: this checkout)
            ) -> dict:
-    "Copy a main job's `results.json` and pictures to `nbs/results/main_job.json` and `nbs/images/main_job_*.png` (what this page shows)."
+    "Copy a main job's `results.json` and pictures to `nbs/results/main_job.json` and `nbs/images/main_job*.png` (what this page and the README show)."
     import json, shutil
     root = Path(root or repo_root()); run_dir = Path(run_dir or root/'runs'/'demo-cpu')
     src = run_dir/RESULTS
     if not src.exists(): raise FileNotFoundError(f"{src} not found: run the main job first (python -m lkseg_nb.main)")
     res = json.loads(src.read_text())
-    pics = {'bev': 'prediction_val.png', '3d': 'prediction_val_3d.png', 'curves': 'training_curves.png', 'iou': 'iou_val.png'}
+    pics = {'bev': 'prediction_val.png', 'curves': 'training_curves.png', 'iou': 'iou_val.png'}
     copied = {}
     for k, name in pics.items():
         if not (run_dir/name).exists(): continue
         dst = root/PUBLISHED[k]; dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(run_dir/name, dst)
         copied[k] = PUBLISHED[k]
+    try:
+        from lkseg_nb.viz import VizUnavailable
+        ttl = (f"a simulated val scan, ground truth | prediction of the demo model "
+               f"(val mIoU {100 * res['miou']:.1f} % over {res['scans']} scans, {res['num_vote']} TTA votes)")
+        readme_picture(run_dir, root/PUBLISHED['readme'], ttl); copied['readme'] = PUBLISHED['readme']
+    except (VizUnavailable, FileNotFoundError) as e:   # no Open3D here: the bird's-eye panels stand in
+        print(f"README picture from the bird's-eye panels ({e})")
+        if 'bev' in copied: shutil.copyfile(root/copied['bev'], root/PUBLISHED['readme']); copied['readme'] = PUBLISHED['readme']
     res['pictures'] = copied
     dst = root/PUBLISHED['results']; dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(json.dumps(res, indent=1) + '\n')

@@ -118,7 +118,19 @@ return {ready: document.readyState, errs: window.__errs || null, title: document
         bad_images: u('img').filter(function(i){ return !i.complete || i.naturalWidth === 0; })
                       .map(function(i){ return (i.getAttribute('src') || '').slice(0, 60); }),
         stylesheets: document.styleSheets.length, tabsets: u('.panel-tabset').length,
-        sidebar: u('nav.sidebar a').length, text: document.body.innerText.length};
+        sidebar: u('nav.sidebar a').length, text: document.body.innerText.length,
+        // an example cell (tools/nb_outputs.py's rule, marked by the builder) with no output: code over an empty box
+        no_output: u('.cell.code.example').filter(function(c){ return !c.querySelector('.output'); })
+                     .map(function(c){ return (c.innerText || '').trim().split('\\n')[0].slice(0, 80); }),
+        // an output area with nothing in it (no text, picture or table)
+        blank_outputs: u('.cell.code .output').filter(function(o){
+                         if (o.tagName === 'IMG') return !(o.complete && o.naturalWidth > 0);
+                         return !(o.innerText.trim().length || o.querySelector('img,svg,table,canvas')); })
+                       .map(function(o){ return o.outerHTML.slice(0, 80); }),
+        paragraphs: u('.cell.md p').filter(function(p){ return !p.closest('blockquote') && p.innerText.trim().length > 40; }).length,
+        lang_tabsets: u('.panel-tabset[data-group="lang"]').map(function(t){
+                        return Array.from(t.querySelectorAll(':scope > .tab-pane')).map(function(p){
+                          return p.dataset.tab + ':' + (p.textContent.trim().length > 0 ? 'text' : 'empty'); }).sort().join(' '); })};
 """
 
 _TABS = """
@@ -164,6 +176,11 @@ def test_browser_every_page(site, browser):
         if i['stylesheets'] < 3: problems.append(f"{page}: {i['stylesheets']} stylesheets loaded")
         if i['sidebar'] != len(summary['pages']): problems.append(f"{page}: {i['sidebar']} sidebar links")
         if i['text'] < 200: problems.append(f"{page}: almost no text ({i['text']} characters)")
+        for c in i['no_output']: problems.append(f"{page}: example cell with no output (empty box): {c!r} -- python tools/refresh_outputs.py")
+        for o in i['blank_outputs']: problems.append(f"{page}: empty output box {o!r}")
+        if i['paragraphs'] and not i['lang_tabsets']: problems.append(f"{page}: prose but no 中文/English tabset")
+        for t in i['lang_tabsets']:
+            if t != 'English:text 中文:text': problems.append(f"{page}: a language tabset without both tabs filled ({t})")
         browser.screenshot(shots / page.replace('.html', '.png'))
         _not_blank(shots / page.replace('.html', '.png'))
     n = 0

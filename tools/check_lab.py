@@ -1,7 +1,7 @@
 """Check that JupyterLab opens a notebook cleanly, in a real (headless) browser.
 
     python tools/check_lab.py                       # starts `bash scripts/lab.sh` on a free port, opens nbs/20_main.ipynb
-    python tools/check_lab.py --notebook 19_plots.ipynb --no-setup --out _lab
+    python tools/check_lab.py --notebook 19_plots.ipynb --no-setup --out runs/check_lab
 
 Starts JupyterLab through `scripts/lab.sh` (with `--no-setup`: LKSEG_LAB_SETUP=0, the `jupyter` on PATH) on a free
 port with a random token, opens the notebook in headless Chromium (driven through chromedriver, tools/webdriver.py),
@@ -44,7 +44,7 @@ def wait_http(url: str, timeout: float, proc) -> None:
     raise TimeoutError(f"JupyterLab did not answer {url} within {timeout:.0f} s")
 
 
-def check(notebook: str = '20_main.ipynb', out: Path = ROOT / '_lab', setup: bool = True, timeout: float = 240,
+def check(notebook: str = '20_main.ipynb', out: Path = ROOT / 'runs' / 'check_lab', setup: bool = True, timeout: float = 240,
           settle: float = 8, min_images: int = 1) -> dict:
     "Open `nbs/<notebook>` in JupyterLab in headless Chromium; returns what the page showed (raises on problems)."
     if W.CHROMIUM is None or W.CHROMEDRIVER is None:
@@ -87,7 +87,7 @@ def check(notebook: str = '20_main.ipynb', out: Path = ROOT / '_lab', setup: boo
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--notebook', default='20_main.ipynb', help='notebook of nbs/ to open')
-    ap.add_argument('--out', default=str(ROOT / '_lab'), help='folder for the screenshot, the JupyterLab log and the browser profile')
+    ap.add_argument('--out', default=str(ROOT / 'runs' / 'check_lab'), help='folder for the screenshot, the JupyterLab log and the browser profile')
     ap.add_argument('--no-setup', action='store_true', help="don't run scripts/env.sh (use the jupyter on PATH)")
     ap.add_argument('--min-images', type=int, default=1, help='pictures the notebook must show')
     ap.add_argument('--timeout', type=float, default=240)
