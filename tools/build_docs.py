@@ -226,7 +226,10 @@ def render_output(o: dict, fix_link) -> str:
     if t == 'stream': return f'<pre class="output stream">{html.escape(_text(o.get("text", "")))}</pre>'
     if t == 'error': return f'<pre class="output error">{html.escape(o.get("ename", ""))}: {html.escape(o.get("evalue", ""))}</pre>'
     data = o.get('data', {})
-    if 'image/png' in data: return f'<img class="output" alt="output image" src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
+    if 'image/png' in data:   # IPython's Image(width=...) stores the display width in the output's metadata
+        w = (o.get('metadata', {}).get('image/png') or {}).get('width')
+        size = f' width="{int(w)}"' if isinstance(w, (int, float)) else ''
+        return f'<img class="output" alt="output image"{size} src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
     if 'image/svg+xml' in data: return f'<div class="output">{_text(data["image/svg+xml"])}</div>'
     if 'text/html' in data: return f'<div class="output html">{_text(data["text/html"])}</div>'
     if 'text/markdown' in data: return f'<div class="output md">{render_markdown(_text(data["text/markdown"]), fix_link)}</div>'

@@ -6,7 +6,8 @@
 Starts JupyterLab through `scripts/lab.sh` (with `--no-setup`: LKSEG_LAB_SETUP=0, the `jupyter` on PATH) on a free
 port with a random token, opens the notebook in headless Chromium (driven through chromedriver, tools/webdriver.py),
 waits until the notebook and its stored outputs are rendered and a few seconds more (the build check runs after the
-page loads), saves a screenshot (`<out>/lab_<notebook>.png`) and fails (exit status 1) when
+page loads), saves screenshots (`<out>/lab_<notebook>.png`, and `lab_<notebook>_picture.png` scrolled to the first
+stored picture) and fails (exit status 1) when
 - a dialog is open or the page says "Build Recommended" (or any other "Build" prompt),
 - the notebook shows no stored output or no picture (`--min-images`).
 Needs Debian's chromium and chromium-driver (scripts/env.sh "[dev]" installs them as root).
@@ -27,6 +28,13 @@ return {notebook: q('.jp-NotebookPanel .jp-Notebook'), cells: q('.jp-NotebookPan
         outputs: q('.jp-NotebookPanel .jp-OutputArea-output'), images: q('.jp-NotebookPanel .jp-OutputArea-output img'),
         dialogs: dialogs, build: document.body.innerText.indexOf('Build Recommended') >= 0,
         kernel: (document.querySelector('.jp-Toolbar-kernelName') || {}).innerText || ''};
+"""
+
+
+_SCROLL = """
+var img = document.querySelector('.jp-NotebookPanel .jp-OutputArea-output img');
+var sc = img.closest('.jp-WindowedPanel-outer') || img.closest('.jp-Notebook');
+sc.scrollTop += img.getBoundingClientRect().top - sc.getBoundingClientRect().top - 80;
 """
 
 
@@ -51,7 +59,8 @@ def check(notebook: str = '20_main.ipynb', out: Path = ROOT / 'runs' / 'check_la
         raise RuntimeError('chromium / chromedriver not installed (apt-get install -y chromium chromium-driver)')
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, LKSEG_LAB_PORT=str(port), LKSEG_LAB_TOKEN=token, LKSEG_LAB_SETUP='1' if setup else '0')
+    env = dict(os.environ, LKSEG_LAB_PORT=str(port), LKSEG_LAB_TOKEN=token, LKSEG_LAB_SETUP='1' if setup else '0',
+               JUPYTERLAB_WORKSPACES_DIR=str(out / 'workspaces'), JUPYTERLAB_SETTINGS_DIR=str(out / 'settings'))   # a fresh layout
     log = open(out / 'lab.log', 'w')
     lab = subprocess.Popen(['bash', str(ROOT / 'scripts' / 'lab.sh')], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
@@ -67,7 +76,11 @@ def check(notebook: str = '20_main.ipynb', out: Path = ROOT / 'runs' / 'check_la
             time.sleep(1)
         time.sleep(settle)   # the build check and kernel start come after the first render
         st = wd.js(_STATE); st['seconds'] = round(time.time() - t0, 1)
-        shot = out / f"lab_{Path(notebook).stem}.png"; wd.screenshot(shot); st['screenshot'] = str(shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot)
+        rel = lambda f: str(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f)
+        shot = out / f"lab_{Path(notebook).stem}.png"; wd.screenshot(shot); st['screenshot'] = rel(shot)
+        if st['images']:   # a second screenshot with the notebook scrolled to its first stored picture
+            wd.js(_SCROLL)
+            time.sleep(1); pic = out / f"lab_{Path(notebook).stem}_picture.png"; wd.screenshot(pic); st['screenshot_picture'] = rel(pic)
         if st['build']: problems.append('the page says "Build Recommended"')
         if st['dialogs']: problems.append(f"dialog(s) open: {st['dialogs']}")
         if not st['notebook']: problems.append(f'{notebook} did not open')
