@@ -7,6 +7,9 @@ are not re-processed), then:
 - in Chromium, driven through chromedriver (W3C WebDriver over HTTP, no extra Python package): every page loads with
   no JavaScript error and no failed resource, no broken image, a non-blank screenshot saved as
   `_docs/_screenshots/<page>.png`; every internal link and anchor resolves against the live DOM of the target page;
+  no empty output box: every example cell (a shown code cell that is not a pure definition, tools/nb_outputs.py's
+  rule; the builder marks it `.example`) shows an output, and no output area is empty; a page with prose has
+  language tabsets, each with both a 中文 and an English tab that hold text;
 - on a stage page, clicking "English" switches every language tabset, the choice is remembered on another page,
   clicking "中文" switches back (screenshots `<page>-zh.png`, `<page>-en.png`), and Chinese text renders with real
   CJK glyphs (Debian fonts-noto-cjk), not the empty boxes of a missing font.
@@ -247,3 +250,21 @@ def test_chinese_glyphs_render(site, browser):
     browser.get((out / STAGE).as_uri())
     r = browser.js_async(_GLYPHS)
     assert min(r['ink']) > 50 and r['distinct'] == 3, r
+
+
+def test_browser_check_catches_empty_outputs_and_tabs(browser, tmp_path):
+    "The page check itself: an example cell with no output, an empty output box, a one-language tabset are reported."
+    b = _load_builder()
+    ex, _ = b.render_cells({'cells': [{'cell_type': 'code', 'source': 'environment()', 'outputs': []},
+                                      {'cell_type': 'code', 'source': 'x = 1', 'outputs': []}]}, lambda u: u)
+    assert ex.count('class="cell code example"') == 1 and ex.count('class="cell code"') == 1, ex   # only the call is an example
+    page = tmp_path / 'p.html'
+    page.write_text('<html><body>' + ex + '<div class="cell code"><pre class="output"> </pre></div>'
+                    '<div class="cell md"><p>' + 'prose ' * 20 + '</p></div>'
+                    '<div class="panel-tabset" data-group="lang"><div class="tab-pane" data-tab="中文">中文</div>'
+                    '<div class="tab-pane" data-tab="English"></div></div></body></html>', encoding='utf-8')
+    browser.get(page.as_uri())
+    i = browser.js(_PAGE_INFO)
+    assert i['no_output'] == ['environment()'], i['no_output']
+    assert len(i['blank_outputs']) == 1 and i['paragraphs'] == 1, i
+    assert i['lang_tabsets'] == ['English:empty 中文:text'], i['lang_tabsets']
