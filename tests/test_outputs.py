@@ -34,9 +34,9 @@ def test_rules():
 def test_sanitize(tmp_path):
     root = tmp_path / 'repo'
     out = R.sanitize([{'output_type': 'stream', 'name': 'stdout',
-                       'text': [f'wrote {root}/runs/x.png\n', 'a\r50%\r100%\n', '\x1b[31mred\x1b[0m\n'] + [f'{i}\n' for i in range(100)]}], root)
+                       'text': [f'wrote {root}/runs/x.png\n', 'a\r50%\r100%\n', '\x1b[31mred\x1b[0m\n', 'sim:  40%|####      | 4/10 [00:01<00:02,  3.1it/s]\rsim: 100%|##########| 10/10 [00:03<00:00,  3.2it/s]\n'] + [f'{i}\n' for i in range(100)]}], root)
     text = ''.join(out[0]['text'])
-    assert 'wrote runs/x.png' in text and '100%\n' in text and '50%' not in text and '\x1b' not in text and 'red' in text
+    assert 'wrote runs/x.png' in text and '100%\n' in text and '50%' not in text and '\x1b' not in text and 'red' in text and 'it/s' not in text
     assert 'lines cut' in text and text.count('\n') < 60
 
 

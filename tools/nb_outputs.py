@@ -6,11 +6,12 @@
   non-comment lines are all imports / def / class / decorators / indented lines, or all assignments, is a definition.
 - `code_hash(nb)`: a hash of a notebook's code-cell sources; `nbs/.outputs.lock` maps each notebook to the hash of
   the code its stored outputs came from.
-- `sanitize(outputs, root)`: small, machine-independent outputs (no absolute paths of this checkout, the venv or
-  temporary folders; no ANSI codes or carriage-return progress bars; long text cut in the middle; big PNGs shrunk).
+- `sanitize(outputs, root)`: small, machine-independent outputs: no absolute paths of this checkout, the venv, the
+  shared data or temporary folders; no ANSI codes or progress bars (a carriage-return line keeps its last state, tqdm
+  lines go); long text cut in the middle; PNGs at most 1200 px wide, stored with a palette above 100 kB.
 """
 from __future__ import annotations
-import base64, hashlib, io, json, re, sys, tempfile
+import base64, functools, hashlib, io, json, re, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,11 +76,22 @@ def write_lock(entries: dict, lock: Path = LOCK):
 # sanitizing outputs
 
 _ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]')
+_BAR = re.compile(r'\d+%\|.*\| *\d+/\d+ \[')   # a tqdm progress line: `name:  40%|####      | 4/10 [00:01<00:02, ...]`
+
+
+@functools.lru_cache(maxsize=None)
+def _shared() -> str:
+    "The read-only shared data folder (`lkseg_nb.config.shared_path()`), or ''."
+    try:
+        from lkseg_nb.config import shared_path
+        p = shared_path(); return str(p.resolve()) if p else ''
+    except Exception: return ''
 
 
 def _paths(s: str, root: Path) -> str:
-    "Absolute paths of this machine made relative: the checkout -> relative, the venv -> <venv>, temp folders -> <tmp>."
-    for base, rep in ((str(Path(sys.prefix).resolve()), '<venv>'), (sys.prefix, '<venv>')):
+    """Absolute paths of this machine made relative: the checkout -> relative, the venv -> <venv>, the shared data
+    folder -> <shared>, temp folders -> <tmp>, the home folder -> ~."""
+    for base, rep in ((str(Path(sys.prefix).resolve()), '<venv>'), (sys.prefix, '<venv>'), (_shared(), '<shared>')):
         if base and base != '/': s = s.replace(base, rep)
     r = str(Path(root).resolve())
     s = re.sub(re.escape(r) + r'/?', '', s) if r != '/' else s
@@ -101,6 +113,7 @@ def clean_text(text: str, root: Path = ROOT) -> str:
     text = _ANSI.sub('', text)
     text = text.replace('\r\n', '\n')
     text = ''.join(l.rsplit('\r', 1)[-1] for l in re.split(r'(?<=\n)', text))   # not splitlines: it splits at '\r' too
+    text = ''.join(l for l in re.split(r'(?<=\n)', text) if not _BAR.search(l))   # tqdm bars left on: their timings change every run
     return _cut(_paths(text, root))
 
 
