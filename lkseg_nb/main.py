@@ -13,7 +13,8 @@ from .config import load_config, list_configs, config_dir, repo_root, ConfigErro
 from .labels import LabelMap, class_table
 
 # %% auto #0
-__all__ = ['environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main']
+__all__ = ['RESULTS', 'PUBLISHED', 'environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main',
+           'write_results', 'readme_picture', 'publish']
 
 # %% ../nbs/20_main.ipynb #203429c8
 def environment() -> dict:
@@ -130,8 +131,98 @@ def main(argv=None):
     pics = [*picture(cfg, best, run/'prediction_val.png'), run/'training_curves.png', run/'iou_val.png']
     plots.training_curves(run/'metrics.jsonl', pics[-2]); plots.iou_bars(e['iou'], pics[-1], lm)
     for q in pics: print('picture:', q)
+    out = write_results(run, e, cfg, time.time() - t0, t_train, pics, sys.argv[1:] if argv is None else list(argv))
+    print('results:', out)
     print(f'\ndone in {(time.time()-t0)/60:.1f} min — run directory {run}')
-    return {'miou': e['miou'], 'miou_zero': e['miou_zero'], 'out_of_crop_policy': e['out_of_crop_policy'], 'train_minutes': t_train / 60, 'run_dir': str(run), 'pictures': [str(q) for q in pics]}
+    return {'miou': e['miou'], 'miou_zero': e['miou_zero'], 'out_of_crop_policy': e['out_of_crop_policy'], 'train_minutes': t_train / 60,
+            'run_dir': str(run), 'pictures': [str(q) for q in pics], 'results': str(out)}
+
+# %% ../nbs/20_main.ipynb #a7c31e20
+RESULTS = 'results.json'
+PUBLISHED = {'results': 'nbs/results/main_job.json', 'readme': 'nbs/images/main_job.png', 'bev': 'nbs/images/main_job_bev.png',
+             'curves': 'nbs/images/main_job_curves.png', 'iou': 'nbs/images/main_job_iou.png'}
+
+def _rel(p, base) -> str:
+    "`p` relative to `base` when inside it (no absolute path of this machine in a results file), else as given."
+    p, base = Path(p).resolve(), Path(base).resolve()
+    return str(p.relative_to(base)) if p.is_relative_to(base) else str(p)
+
+def write_results(run_dir, # the run directory (`runs/demo-cpu`)
+                  evaluation: dict, # what `lkseg_nb.evaluate.evaluate` returned for the TTA evaluation
+                  cfg, # the evaluation config (num_vote, out_of_crop)
+                  wall_s: float, # seconds the whole job took
+                  train_s: float, # seconds the training took
+                  pictures: list, # paths of the pictures the job wrote
+                  argv: list | None = None, # the job's command-line arguments
+                 ) -> Path:
+    "Write `RUN_DIR/results.json`: val mIoU, per-class IoU, scans, steps, times, environment and the pictures' paths."
+    import json
+    run_dir = Path(run_dir); e = evaluation
+    rows = [json.loads(l) for l in (run_dir/'metrics.jsonl').read_text().splitlines() if l.strip()]
+    steps = max((r['step'] for r in rows if r.get('kind') == 'train'), default=0)
+    r4 = lambda x: None if x is None or np.isnan(x) else round(float(x), 6)
+    res = {'command': 'python -m lkseg_nb.main' + ''.join(f' {a}' for a in (argv or [])),
+           'config': _rel(argv[argv.index('--config') + 1], repo_root()) if '--config' in (argv or [])[:-1] else 'configs/demo-cpu.yaml',
+           'miou': r4(e['miou']), 'miou_zero': r4(e['miou_zero']), 'out_of_crop_policy': e['out_of_crop_policy'],
+           'iou': {n: r4(v) for n, v in zip(e['names'], np.asarray(e['iou']).tolist())},
+           'num_vote': int(cfg.dataset_params.num_vote), 'scans': int(e['scans']), 'points': int(e['points']),
+           'out_of_crop': int(e['out_of_crop']), 'steps': int(steps), 'train_minutes': round(train_s / 60, 2),
+           'wall_minutes': round(wall_s / 60, 2), 'environment': environment(),
+           'pictures': [_rel(q, run_dir) for q in pictures]}
+    out = run_dir/RESULTS; tmp = out.with_suffix('.tmp')
+    tmp.write_text(json.dumps(res, indent=1) + '\n'); tmp.replace(out)
+    return out
+
+def readme_picture(run_dir, # run directory with the job's `prediction_val_3d_{ground_truth,prediction}.ply`
+                   out_png, # where to write the picture
+                   title: str = '') -> Path:
+    "One picture of the job: ground truth beside prediction of the first val scan, from the chase camera (Open3D; `VizUnavailable` when it cannot render)."
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from lkseg_nb.viz import read_ply, render_views, CAMERAS, _atomic_savefig
+    run_dir = Path(run_dir); lm = LabelMap.from_yaml()
+    plys = {k: read_ply(run_dir/f'prediction_val_3d_{k.replace(" ", "_")}.ply') for k in ('ground truth', 'prediction')}
+    xyz = np.stack([plys['ground truth'][a] for a in 'xyz'], 1)
+    rgb = {k: np.stack([p['red'], p['green'], p['blue']], 1) for k, p in plys.items()}
+    views = render_views(xyz, rgb, {'chase': CAMERAS['chase']}, width=720, height=480)
+    fig, axs = plt.subplots(1, 2, figsize=(14.4, 5.5))
+    for ax, (k, v) in zip(axs, views.items()): ax.imshow(v['chase']); ax.set_title(k); ax.axis('off')
+    present = sorted(set(np.unique(plys['ground truth']['label']).tolist()) - {0})
+    fig.legend(handles=[Patch(color=lm.colors[i] / 255, label=lm.names[i]) for i in present], loc='lower center',
+               ncol=min(10, len(present)), fontsize=9, frameon=False)
+    if title: fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    _atomic_savefig(fig, Path(out_png), dpi=80); plt.close(fig)
+    return Path(out_png)
+
+def publish(run_dir=None, # run directory of a finished main job (default: the demo config's, `runs/demo-cpu`)
+            root=None, # repository root to copy into (default: this checkout)
+           ) -> dict:
+    "Copy a main job's `results.json` and pictures to `nbs/results/main_job.json` and `nbs/images/main_job*.png` (what this page and the README show)."
+    import json, shutil
+    root = Path(root or repo_root()); run_dir = Path(run_dir or root/'runs'/'demo-cpu')
+    src = run_dir/RESULTS
+    if not src.exists(): raise FileNotFoundError(f"{src} not found: run the main job first (python -m lkseg_nb.main)")
+    res = json.loads(src.read_text())
+    pics = {'bev': 'prediction_val.png', 'curves': 'training_curves.png', 'iou': 'iou_val.png'}
+    copied = {}
+    for k, name in pics.items():
+        if not (run_dir/name).exists(): continue
+        dst = root/PUBLISHED[k]; dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(run_dir/name, dst)
+        copied[k] = PUBLISHED[k]
+    try:
+        from lkseg_nb.viz import VizUnavailable
+        ttl = (f"a simulated val scan, ground truth | prediction of the demo model "
+               f"(val mIoU {100 * res['miou']:.1f} % over {res['scans']} scans, {res['num_vote']} TTA votes)")
+        readme_picture(run_dir, root/PUBLISHED['readme'], ttl); copied['readme'] = PUBLISHED['readme']
+    except (VizUnavailable, FileNotFoundError) as e:   # no Open3D here: the bird's-eye panels stand in
+        print(f"README picture from the bird's-eye panels ({e})")
+        if 'bev' in copied: shutil.copyfile(root/copied['bev'], root/PUBLISHED['readme']); copied['readme'] = PUBLISHED['readme']
+    res['pictures'] = copied
+    dst = root/PUBLISHED['results']; dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(json.dumps(res, indent=1) + '\n')
+    return {'results': PUBLISHED['results'], **copied}
+
 
 # %% ../nbs/20_main.ipynb #8ff0bc47
 if __name__ == '__main__' and '__file__' in globals(): main()  # not when this notebook itself runs

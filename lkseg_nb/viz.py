@@ -103,7 +103,9 @@ def _render_in_process(xyz, colorings, cameras, width, height, point_size, backg
     if not ok: raise VizUnavailable(msg)
     import open3d as o3d
     vis = o3d.visualization.Visualizer()
-    if not vis.create_window(window_name='lkseg_nb', width=width, height=height, visible=False):
+    with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):   # no GLFW / EGL notes on every picture
+        created = vis.create_window(window_name='lkseg_nb', width=width, height=height, visible=False)
+    if not created:
         raise VizUnavailable("open3d could not create an off-screen window (no display and no usable EGL: "
                              "install Mesa EGL (libegl1, libgl1-mesa-dri) or xvfb (apt-get install -y xvfb xauth))")
     try:

@@ -7,6 +7,9 @@ are not re-processed), then:
 - in Chromium, driven through chromedriver (W3C WebDriver over HTTP, no extra Python package): every page loads with
   no JavaScript error and no failed resource, no broken image, a non-blank screenshot saved as
   `_docs/_screenshots/<page>.png`; every internal link and anchor resolves against the live DOM of the target page;
+  no empty output box: every example cell (a shown code cell that is not a pure definition, tools/nb_outputs.py's
+  rule; the builder marks it `.example`) shows an output, and no output area is empty; a page with prose has
+  language tabsets, each with both a 中文 and an English tab that hold text;
 - on a stage page, clicking "English" switches every language tabset, the choice is remembered on another page,
   clicking "中文" switches back (screenshots `<page>-zh.png`, `<page>-en.png`), and Chinese text renders with real
   CJK glyphs (Debian fonts-noto-cjk), not the empty boxes of a missing font.
@@ -26,6 +29,11 @@ CHROMEDRIVER = shutil.which('chromedriver')
 STAGE = 'viz.html'            # the stage page whose language tabs are clicked
 OTHER = 'plots.html'          # ... and the page that must remember the choice
 SHOTS = '_screenshots'
+
+
+_wspec = importlib.util.spec_from_file_location('webdriver', ROOT / 'tools' / 'webdriver.py')
+_wd = importlib.util.module_from_spec(_wspec); _wspec.loader.exec_module(_wd)
+WebDriver = _wd.WebDriver
 
 
 def _load_builder():
@@ -104,66 +112,6 @@ def test_every_page_built_and_links(site):
 # ---------------------------------------------------------------------------------------------------------------
 # Chromium through chromedriver (W3C WebDriver: JSON over HTTP)
 
-class WebDriver:
-    "A minimal W3C WebDriver client for one headless Chromium session."
-    def __init__(self, profile: Path):
-        with socket.socket() as s: s.bind(('127.0.0.1', 0)); self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen([CHROMEDRIVER, f'--port={self.port}'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.sid = None
-        for _ in range(100):
-            try:
-                if self._http('GET', '/status').get('ready'): break
-            except (urllib.error.URLError, ConnectionError): time.sleep(0.1)
-        else: self.close(); raise RuntimeError(f'chromedriver did not start on port {self.port}')
-        args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--hide-scrollbars', '--window-size=1280,900',
-                f'--user-data-dir={profile}']
-        caps = {'browserName': 'chrome', 'goog:loggingPrefs': {'browser': 'ALL'},
-                'goog:chromeOptions': {'binary': CHROMIUM, 'args': args}}
-        try:
-            self.sid = self._http('POST', '/session', {'capabilities': {'alwaysMatch': caps}})['sessionId']
-            self('POST', '/timeouts', {'pageLoad': 60000, 'script': 20000})
-            # record uncaught errors and console.error from the first line of every page on
-            self('POST', '/goog/cdp/execute', {'cmd': 'Page.addScriptToEvaluateOnNewDocument', 'params': {'source': _ERRS}})
-            self('POST', '/goog/cdp/execute', {'cmd': 'Emulation.setDeviceMetricsOverride',   # viewport = screenshot size
-                                               'params': {'width': 1280, 'height': 900, 'deviceScaleFactor': 1, 'mobile': False}})
-        except Exception: self.close(); raise
-
-    def _http(self, method, path, body=None):
-        r = urllib.request.Request(f'http://127.0.0.1:{self.port}{path}', method=method,
-                                   data=None if body is None else json.dumps(body).encode(), headers={'Content-Type': 'application/json'})
-        try:
-            with urllib.request.urlopen(r, timeout=120) as f: return json.loads(f.read())['value']
-        except urllib.error.HTTPError as e:
-            raise RuntimeError(f'WebDriver {method} {path}: {e.read()[:2000]!r}') from None
-
-    def __call__(self, method, path, body=None): return self._http(method, f'/session/{self.sid}{path}', body)
-    def get(self, url): self('POST', '/url', {'url': url})
-    def js(self, script, *args): return self('POST', '/execute/sync', {'script': script, 'args': list(args)})
-    def js_async(self, script, *args): return self('POST', '/execute/async', {'script': script, 'args': list(args)})
-    def log(self): return self('POST', '/se/log', {'type': 'browser'})   # and clears it
-    def screenshot(self, f: Path): f.write_bytes(base64.b64decode(self('GET', '/screenshot')))
-
-    def click(self, css):
-        el = self('POST', '/element', {'using': 'css selector', 'value': css})
-        self('POST', f'/element/{next(iter(el.values()))}/click', {})
-
-    def close(self):
-        if self.sid:
-            try: self('DELETE', '')
-            except Exception: pass
-        self.proc.terminate()
-        try: self.proc.wait(10)
-        except subprocess.TimeoutExpired: self.proc.kill()
-
-
-_ERRS = """window.__errs = [];
-window.addEventListener('error', function(e){ window.__errs.push(e.message ? 'error: ' + e.message
-  : 'failed to load: ' + (e.target && (e.target.src || e.target.href))); }, true);
-window.addEventListener('unhandledrejection', function(e){ window.__errs.push('unhandled rejection: ' + e.reason); });
-(function(){ var ce = console.error; console.error = function(){ window.__errs.push('console.error: ' +
-  Array.from(arguments).join(' ')); return ce.apply(console, arguments); }; })();"""
-
 _PAGE_INFO = """
 var u = function(s){ return Array.from(document.querySelectorAll(s)); };
 return {ready: document.readyState, errs: window.__errs || null, title: document.title,
@@ -173,7 +121,19 @@ return {ready: document.readyState, errs: window.__errs || null, title: document
         bad_images: u('img').filter(function(i){ return !i.complete || i.naturalWidth === 0; })
                       .map(function(i){ return (i.getAttribute('src') || '').slice(0, 60); }),
         stylesheets: document.styleSheets.length, tabsets: u('.panel-tabset').length,
-        sidebar: u('nav.sidebar a').length, text: document.body.innerText.length};
+        sidebar: u('nav.sidebar a').length, text: document.body.innerText.length,
+        // an example cell (tools/nb_outputs.py's rule, marked by the builder) with no output: code over an empty box
+        no_output: u('.cell.code.example').filter(function(c){ return !c.querySelector('.output'); })
+                     .map(function(c){ return (c.innerText || '').trim().split('\\n')[0].slice(0, 80); }),
+        // an output area with nothing in it (no text, picture or table)
+        blank_outputs: u('.cell.code .output').filter(function(o){
+                         if (o.tagName === 'IMG') return !(o.complete && o.naturalWidth > 0);
+                         return !(o.innerText.trim().length || o.querySelector('img,svg,table,canvas')); })
+                       .map(function(o){ return o.outerHTML.slice(0, 80); }),
+        paragraphs: u('.cell.md p').filter(function(p){ return !p.closest('blockquote') && p.innerText.trim().length > 40; }).length,
+        lang_tabsets: u('.panel-tabset[data-group="lang"]').map(function(t){
+                        return Array.from(t.querySelectorAll(':scope > .tab-pane')).map(function(p){
+                          return p.dataset.tab + ':' + (p.textContent.trim().length > 0 ? 'text' : 'empty'); }).sort().join(' '); })};
 """
 
 _TABS = """
@@ -219,6 +179,11 @@ def test_browser_every_page(site, browser):
         if i['stylesheets'] < 3: problems.append(f"{page}: {i['stylesheets']} stylesheets loaded")
         if i['sidebar'] != len(summary['pages']): problems.append(f"{page}: {i['sidebar']} sidebar links")
         if i['text'] < 200: problems.append(f"{page}: almost no text ({i['text']} characters)")
+        for c in i['no_output']: problems.append(f"{page}: example cell with no output (empty box): {c!r} -- python tools/refresh_outputs.py")
+        for o in i['blank_outputs']: problems.append(f"{page}: empty output box {o!r}")
+        if i['paragraphs'] and not i['lang_tabsets']: problems.append(f"{page}: prose but no 中文/English tabset")
+        for t in i['lang_tabsets']:
+            if t != 'English:text 中文:text': problems.append(f"{page}: a language tabset without both tabs filled ({t})")
         browser.screenshot(shots / page.replace('.html', '.png'))
         _not_blank(shots / page.replace('.html', '.png'))
     n = 0
@@ -285,3 +250,21 @@ def test_chinese_glyphs_render(site, browser):
     browser.get((out / STAGE).as_uri())
     r = browser.js_async(_GLYPHS)
     assert min(r['ink']) > 50 and r['distinct'] == 3, r
+
+
+def test_browser_check_catches_empty_outputs_and_tabs(browser, tmp_path):
+    "The page check itself: an example cell with no output, an empty output box, a one-language tabset are reported."
+    b = _load_builder()
+    ex, _ = b.render_cells({'cells': [{'cell_type': 'code', 'source': 'environment()', 'outputs': []},
+                                      {'cell_type': 'code', 'source': 'x = 1', 'outputs': []}]}, lambda u: u)
+    assert ex.count('class="cell code example"') == 1 and ex.count('class="cell code"') == 1, ex   # only the call is an example
+    page = tmp_path / 'p.html'
+    page.write_text('<html><body>' + ex + '<div class="cell code"><pre class="output"> </pre></div>'
+                    '<div class="cell md"><p>' + 'prose ' * 20 + '</p></div>'
+                    '<div class="panel-tabset" data-group="lang"><div class="tab-pane" data-tab="中文">中文</div>'
+                    '<div class="tab-pane" data-tab="English"></div></div></body></html>', encoding='utf-8')
+    browser.get(page.as_uri())
+    i = browser.js(_PAGE_INFO)
+    assert i['no_output'] == ['environment()'], i['no_output']
+    assert len(i['blank_outputs']) == 1 and i['paragraphs'] == 1, i
+    assert i['lang_tabsets'] == ['English:empty 中文:text'], i['lang_tabsets']

@@ -28,6 +28,8 @@ from pygments.lexers import PythonLexer
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / 'nbs'
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import nb_outputs as NB_RULES   # noqa: E402  (which code cells must show an output)
 LS_KEY = 'lkseg-tab-lang'
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -224,7 +226,10 @@ def render_output(o: dict, fix_link) -> str:
     if t == 'stream': return f'<pre class="output stream">{html.escape(_text(o.get("text", "")))}</pre>'
     if t == 'error': return f'<pre class="output error">{html.escape(o.get("ename", ""))}: {html.escape(o.get("evalue", ""))}</pre>'
     data = o.get('data', {})
-    if 'image/png' in data: return f'<img class="output" alt="output image" src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
+    if 'image/png' in data:   # IPython's Image(width=...) stores the display width in the output's metadata
+        w = (o.get('metadata', {}).get('image/png') or {}).get('width')
+        size = f' width="{int(w)}"' if isinstance(w, (int, float)) else ''
+        return f'<img class="output" alt="output image"{size} src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
     if 'image/svg+xml' in data: return f'<div class="output">{_text(data["image/svg+xml"])}</div>'
     if 'text/html' in data: return f'<div class="output html">{_text(data["text/html"])}</div>'
     if 'text/markdown' in data: return f'<div class="output md">{render_markdown(_text(data["text/markdown"]), fix_link)}</div>'
@@ -247,8 +252,18 @@ def render_cells(nb: dict, fix_link) -> tuple:
         h = ''
         if d.get('echo') != 'false' and code.strip(): h += highlight(code, PythonLexer(), _FMT)
         if d.get('output') != 'false': h += ''.join(render_output(o, fix_link) for o in c.get('outputs', []))
-        if h: parts.append(f'<div class="cell code">{h}</div>')
+        # an example (a shown cell that is not a pure definition, tools/nb_outputs.py) must show an output: the
+        # browser test fails on a `.cell.code.example` with no `.output`, i.e. code with an empty result under it
+        ex = ' example' if d.get('output') != 'false' and NB_RULES.needs_output(src) else ''
+        if h: parts.append(f'<div class="cell code{ex}">{h}</div>')
     return ''.join(parts), fm
+
+
+def empty_examples(nb: dict) -> list:
+    "First lines of the processed notebook's example cells that have no stored output (an empty box on the page)."
+    return [_text(c['source']).strip().splitlines()[0][:80] for c in nb['cells'] if c['cell_type'] == 'code'
+            and _directives(_text(c['source']))[0].get('output') != 'false' and NB_RULES.needs_output(_text(c['source']))
+            and _directives(_text(c['source']))[0].get('include') != 'false' and not c.get('outputs')]
 
 
 CSS = """
@@ -395,6 +410,7 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
             err = results[n][1]
             warning = f"API docs of this page were rendered without executing show_doc: {err}" if err else ''
             if warning: summary['warnings'][n] = err
+            if (empty := empty_examples(loaded[n])): summary.setdefault('empty_outputs', {})[names[n]] = empty
             title = str(fm.get('title', n))
             (tmp / names[n]).write_text(page(title, fm.get('description', ''), body, ''.join(nav), site_title, warning), encoding='utf-8')
             summary['pages'].append(names[n])
@@ -463,7 +479,8 @@ def main(argv=None):
     ap.add_argument('--out', default=str(ROOT / '_docs'), help='output folder (replaced)')
     ap.add_argument('--only', nargs='*', help='build only these notebooks (file names as in _quarto.yml)')
     ap.add_argument('--force', action='store_true', help='re-process notebooks even when _proc/ is up to date')
-    ap.add_argument('--strict', action='store_true', help='exit 1 when a page could not execute its show_doc cells or a link is broken')
+    ap.add_argument('--strict', action='store_true', help='exit 1 when a page could not execute its show_doc cells, a link is broken '
+                    'or an example cell has no stored output')
     ap.add_argument('--jobs', type=int, default=2, help='notebooks processed at a time')
     a = ap.parse_args(argv)
     s = build(Path(a.out).resolve(), a.only, a.force, a.jobs)
@@ -474,7 +491,9 @@ def main(argv=None):
           f"{s['links']} internal links checked, {len(s['broken_links'])} broken")
     for n, e in s['warnings'].items(): print(f"WARNING {n}: show_doc not executed: {e}", file=sys.stderr)
     for b in s['broken_links']: print(f"WARNING broken link: {b}", file=sys.stderr)
-    return 1 if (a.strict and (s['warnings'] or s['broken_links'])) else 0
+    for p, e in s.get('empty_outputs', {}).items():
+        print(f"WARNING {p}: {len(e)} example cell(s) with no stored output (python tools/refresh_outputs.py): {e[:3]}", file=sys.stderr)
+    return 1 if (a.strict and (s['warnings'] or s['broken_links'] or s.get('empty_outputs'))) else 0
 
 
 if __name__ == '__main__':
