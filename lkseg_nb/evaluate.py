@@ -40,7 +40,7 @@ def tta_predictions(model, # the model, DDP-wrapped or not: the forward goes thr
     was_training = net.training
     net.eval()
     votes, covered, seen = {}, {}, defaultdict(int)
-    copies = getattr(loader.dataset, 'reader', None)
+    copies = getattr(getattr(loader, 'dataset', None), 'reader', None)
     num_vote = getattr(copies, 'num_vote', 1)
     order = []
     try:
@@ -202,7 +202,8 @@ def run_sharded(job: str, # 'lkseg_nb.evaluate:evaluate' or 'lkseg_nb.predict:pr
     plain = OmegaConf.to_container(configs, resolve=True) if OmegaConf.is_config(configs) else configs
     with tempfile.TemporaryDirectory(prefix='lkseg_sharded_') as d:
         res = Path(d)/'result.pkl'
-        launch(sharded_worker, n, args=(job, plain, tuple(args), opts, str(res)), port=opts['port'])
+        worker = importlib.import_module('lkseg_nb.evaluate').sharded_worker   # the importable one (spawn pickles it by name)
+        launch(worker, n, args=(job, plain, tuple(args), opts, str(res)), port=opts['port'])
         with open(res, 'rb') as f: return pickle.load(f)
 
 def add_process_options(p: argparse.ArgumentParser):
