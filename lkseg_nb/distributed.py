@@ -158,6 +158,15 @@ def importable(fn: Callable) -> Callable:
     import importlib
     return getattr(importlib.import_module('lkseg_nb.distributed'), fn.__name__)
 
+# %% ../nbs/15_distributed.ipynb #b3027e8c
+def _failing_worker(local_rank, nprocs, bad_rank):
+    "A worker whose rank `bad_rank` raises inside `orderly_exit` while the others finish: the job must end with that error, not hang."
+    torch.set_num_threads(1)
+    rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
+    with orderly_exit():
+        if rank == bad_rank: raise RuntimeError(f'rank {rank} fails on purpose')
+        all_reduce_sum(torch.ones(1))   # the others wait for it in a collective
+
 # %% ../nbs/15_distributed.ipynb #f8405b0d
 def _channels_last_2d(x: torch.Tensor) -> torch.Tensor:
     "[N, C, *] → [rows, C] (a view when possible)."

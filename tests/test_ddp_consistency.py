@@ -3,7 +3,8 @@
 Val sets of 1, 2, 3 and 5 scans (fewer scans than ranks, uneven shards, empty shards), num_vote 1 and 4. One spawn per
 world size; every (val set, num_vote) case runs inside that one process group. During validation and evaluation each
 rank also counts the collectives it issues: DDP's forward is never called and there is exactly one all-reduce.
-The whole matrix takes about 30 s on 2 CPU cores (a tiny model on tiny simulated scans).
+By default 2 processes on the 1- and 3-scan sets (an empty shard, an uneven split) and the torchrun run; with `slow` in
+LKSEG_TEST_FLAGS the whole matrix (about 30 s more on 2 idle CPU cores; a tiny model on tiny simulated scans).
 """
 import os, sys, pickle, tempfile, warnings
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANS = (1, 2, 3, 5)   # val (and test) scans: fewer than ranks, uneven shards
+SLOW = 'slow' in os.environ.get('LKSEG_TEST_FLAGS', '')
+SCANS = (1, 2, 3, 5) if SLOW else (1, 3)   # val (and test) scans: fewer than ranks, uneven shards
 VOTES = (1, 4)
-WORLDS = (2, 3)
+WORLDS = (2, 3) if SLOW else (2,)
 
 pytestmark = pytest.mark.xdist_group('ddp')   # one multi-process test at a time
 
@@ -122,3 +124,24 @@ def test_same_result_as_one_process(setup, world):
         for (k, v, what), n in counts.items():   # no collective per batch: DDP's forward never runs, one all-reduce
             assert n.get('ddp_forward', 0) == 0 and n.get('broadcast', 0) == 0, (k, v, what, n)
             assert n.get('all_reduce', 0) == 1, (k, v, what, n)
+
+
+def test_torchrun_evaluate(setup):
+    "`torchrun --nproc_per_node 2 -m lkseg_nb.evaluate --cpu` prints the one-process mIoU (3 val scans, num_vote 4)."
+    import subprocess
+    from lkseg_nb.distributed import find_free_port
+    from lkseg_nb.metrics import per_class_iou, mean_iou
+    from lkseg_nb.train import tiny_overrides
+    d, ref = setup
+    want = f"val mIoU {100 * mean_iou(per_class_iou(torch.as_tensor(ref[(3, 4)]['confusion']))):.2f}"
+    ov = tiny_overrides(d/'sim3', d/'unused') + ['dataset_params.num_vote=4', 'dataset_params.val_data_loader.batch_size=2',
+                                                 'dataset_params.val_data_loader.rotate_aug=true', 'dataset_params.val_data_loader.flip_aug=true']
+    env = {k: v for k, v in os.environ.items() if k not in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')}
+    env['PYTHONPATH'] = os.pathsep.join([str(ROOT)] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2',
+                        '--master_addr', '127.0.0.1', '--master_port', str(find_free_port()), '-m', 'lkseg_nb.evaluate',
+                        '--config', str(ROOT/'configs'/'demo-cpu.yaml'), '--cpu', '--checkpoint', str(d/'run'/'best.pt'), *ov],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert want in r.stdout and '2 process(es)' in r.stdout, (want, r.stdout[-2000:])
+    assert r.stdout.count('val mIoU') == 1, r.stdout[-2000:]   # printed by rank 0 only

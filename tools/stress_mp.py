@@ -102,6 +102,7 @@ def main(argv=None):
     p.add_argument('--only', default=','.join(CHECKS), help='comma-separated checks (default: all: %(default)s)')
     p.add_argument('--timeout', type=float, default=600, help='seconds per run before it counts as hung (default: %(default)s)')
     p.add_argument('--keep', action='store_true', help='keep the temporary folder')
+    p.add_argument('--stop-after', type=float, default=None, help='start no new round after this many minutes (the summary says how many ran)')
     a = p.parse_args(argv)
     names = [n for n in a.only.split(',') if n]
     bad = [n for n in names if n not in CHECKS]
@@ -110,7 +111,10 @@ def main(argv=None):
     print(f'setting up in {d} ...', flush=True)
     s = setup(d)
     stats = {n: dict(ok=0, fail=0, codes=[], secs=[]) for n in names}
+    t_start = time.time()
     for i in range(a.runs):
+        if a.stop_after is not None and time.time() - t_start > 60 * a.stop_after:
+            print(f'--stop-after {a.stop_after} min reached: {i} of {a.runs} rounds ran', flush=True); break
         for n in names:   # interleaved: a flake that depends on the machine's state shows in every check
             cmd, verify = check_cmd(n, d, s, i)
             rc, out, secs = _run(cmd, a.timeout)
@@ -121,6 +125,7 @@ def main(argv=None):
                 st['fail'] += 1; st['codes'].append(rc)
                 print(f'--- {n} run {i + 1} FAILED ({err}):\n{out[-1500:]}\n---', flush=True)
             print(f'run {i + 1}/{a.runs} {n}: {"ok" if err is None else "FAIL"} ({secs:.1f} s)', flush=True)
+        print(f"after round {i + 1}: " + ', '.join(f"{n} {st['ok']}/{st['ok'] + st['fail']}" for n, st in stats.items()), flush=True)
     print('\nsummary')
     for n, st in stats.items():
         print(f"{n}: {st['ok']}/{st['ok'] + st['fail']} passed, {st['fail']} failed"
