@@ -4,7 +4,8 @@
 
 # %% ../nbs/15_distributed.ipynb #d9dc3ffa
 from __future__ import annotations
-import os, sys, socket, subprocess, tempfile, datetime
+import os, sys, gc, socket, subprocess, tempfile, datetime
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 import torch
@@ -15,8 +16,8 @@ import torch.multiprocessing as mp
 
 # %% auto #0
 __all__ = ['TORCHRUN_KEYS', 'torchrun_env', 'find_free_port', 'init_distributed', 'is_dist', 'get_rank', 'get_world_size',
-           'is_main_process', 'barrier', 'cleanup', 'all_reduce_sum', 'per_rank_batch_size', 'launch', 'importable',
-           'SyncBatchNormFn', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'tiny_bn_net', 'syncbn_data',
+           'is_main_process', 'barrier', 'cleanup', 'orderly_exit', 'all_reduce_sum', 'per_rank_batch_size', 'launch',
+           'importable', 'SyncBatchNormFn', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'tiny_bn_net', 'syncbn_data',
            'syncbn_reference', 'syncbn_selfcheck', 'wrap_ddp', 'unwrap', 'ddp_toy_data', 'ddp_reference',
            'ddp_selfcheck', 'model_selfcheck']
 
@@ -98,9 +99,23 @@ def barrier():
     "Wait for every rank (no-op without a process group)."
     if is_dist() and get_world_size() > 1: dist.barrier()
 
-def cleanup():
-    "Destroy the process group if there is one (safe to call twice)."
-    if is_dist(): dist.destroy_process_group()
+def cleanup(barrier: bool = True, # wait for every rank first; False on an error path (a failed rank may never get there)
+           ):
+    "Orderly teardown: collect garbage (dropped DDP reducers and their work objects), barrier, then destroy the process group. Safe to call twice and without a group."
+    if not is_dist(): return
+    gc.collect()
+    try:
+        if barrier and dist.get_world_size() > 1: dist.barrier()
+    finally: dist.destroy_process_group()
+
+@contextmanager
+def orderly_exit():
+    "Wrap a worker's body: on success `cleanup()` (barrier, then destroy), on an exception `cleanup(barrier=False)` and re-raise."
+    ok = False
+    try:
+        yield
+        ok = True
+    finally: cleanup(barrier=ok)
 
 def all_reduce_sum(t: torch.Tensor, # tensor to sum over ranks in place (on the GPU under nccl)
                   ) -> torch.Tensor:
@@ -142,6 +157,15 @@ def importable(fn: Callable) -> Callable:
     if getattr(fn, '__module__', None) != '__main__': return fn
     import importlib
     return getattr(importlib.import_module('lkseg_nb.distributed'), fn.__name__)
+
+# %% ../nbs/15_distributed.ipynb #b3027e8c
+def _failing_worker(local_rank, nprocs, bad_rank):
+    "A worker whose rank `bad_rank` raises inside `orderly_exit` while the others finish: the job must end with that error, not hang."
+    torch.set_num_threads(1)
+    rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
+    with orderly_exit():
+        if rank == bad_rank: raise RuntimeError(f'rank {rank} fails on purpose')
+        all_reduce_sum(torch.ones(1))   # the others wait for it in a collective
 
 # %% ../nbs/15_distributed.ipynb #f8405b0d
 def _channels_last_2d(x: torch.Tensor) -> torch.Tensor:
@@ -296,7 +320,7 @@ def syncbn_reference(rows: Sequence[int] = (5, 11), # rows per rank; the referen
 def _syncbn_worker(local_rank, nprocs, cases, steps, lr, out_dir):
     torch.set_num_threads(1)
     rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
-    try:
+    with orderly_exit():
         res = []
         for rows, sync in [(c, s) for c in cases for s in (True, False) if s or min(c) >= 2]:  # plain BN needs >= 2 rows
             net = convert_sync_batchnorm(tiny_bn_net()) if sync else tiny_bn_net()  # False: plain local BN, the contrast
@@ -308,7 +332,6 @@ def _syncbn_worker(local_rank, nprocs, cases, steps, lr, out_dir):
             recs = _train_steps(net, data, lr, reduce)
             res.append(dict(steps=recs, state={k: v.detach().clone() for k, v in net.state_dict().items()}))
         tmp = Path(out_dir) / f'.rank{rank}.pt.tmp'; torch.save(res, tmp); tmp.rename(Path(out_dir) / f'rank{rank}.pt')
-    finally: cleanup()
 
 def _max_diff(a, b) -> float: return float((a.detach().double() - b.detach().double()).abs().max()) if a.numel() else 0.0
 
@@ -384,7 +407,7 @@ def ddp_reference(world: int = 2, steps: int = 3, batch_size: int = 4, lr: float
 def _ddp_worker(local_rank, nprocs, steps, batch_size, lr, out_dir):
     torch.set_num_threads(1)
     rank, world, device = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
-    try:
+    with orderly_exit():
         ds = ddp_toy_data()
         sampler = torch.utils.data.distributed.DistributedSampler(ds, shuffle=True, seed=0, drop_last=True)  # rank/world from the group
         sampler.set_epoch(0)
@@ -397,8 +420,8 @@ def _ddp_worker(local_rank, nprocs, steps, batch_size, lr, out_dir):
             opt.zero_grad(); F.cross_entropy(model(x), y).backward(); opt.step()
             seen.append(x)
         res = dict(state={k: v.detach().clone() for k, v in unwrap(model).state_dict().items()}, seen=torch.cat(seen))
+        del model, opt   # the DDP reducer goes before the process group
         tmp = Path(out_dir) / f'.rank{rank}.pt.tmp'; torch.save(res, tmp); tmp.rename(Path(out_dir) / f'rank{rank}.pt')
-    finally: cleanup()
 
 _TORCHRUN_SCRIPT = """import sys
 from {mod} import launch, _ddp_worker
@@ -455,7 +478,7 @@ def _model_step(net, batch, w):
 def _model_worker(local_rank, nprocs, cfg, batches, ws, out_dir):
     torch.set_num_threads(1)
     rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=600)
-    try:
+    with orderly_exit():
         from lkseg_nb.model import build_model
         torch.manual_seed(0); net = convert_sync_batchnorm(build_model(cfg)).train()
         logits, grads = _model_step(net, batches[rank], ws[rank])
@@ -463,7 +486,6 @@ def _model_worker(local_rank, nprocs, cfg, batches, ws, out_dir):
         torch.manual_seed(0); plain = build_model(cfg).train()  # the contrast: unsynchronised BN
         with torch.no_grad(): plain_logits = plain(dict(batches[rank]))['logits']
         tmp = Path(out_dir) / f'.rank{rank}.pt.tmp'; torch.save(dict(logits=logits, grads=grads, plain_logits=plain_logits), tmp); tmp.rename(Path(out_dir) / f'rank{rank}.pt')
-    finally: cleanup()
 
 def model_selfcheck(points: Sequence[int] = (200, 700), # points of the sample of each rank (differ a lot)
                     **model_overrides) -> dict:

@@ -4,13 +4,14 @@
 
 # %% ../nbs/17_evaluate.ipynb #3aa45fca
 from __future__ import annotations
-import argparse, json, sys, time, warnings
+import argparse, copy, importlib, json, os, pickle, sys, tempfile, time, warnings
 from collections import defaultdict
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .config import load_config, repo_root, OUT_OF_CROP_POLICIES
+from omegaconf import OmegaConf
+from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, ConfigError
 from .labels import LabelMap
 from .data import read_label, read_bin
 from . import data_builder
@@ -19,34 +20,49 @@ from .model import get_model_class
 from .checkpoint import load_checkpoint_model_mask
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
 from .train import to_device, run_dir_of
+from .distributed import (init_distributed, orderly_exit, launch, find_free_port, torchrun_env, unwrap,
+                                  get_rank, get_world_size, is_main_process)
 
 # %% auto #0
-__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'evaluate', 'main']
+__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'split_loader', 'evaluate', 'sharded_worker', 'run_sharded',
+           'add_process_options', 'main']
 
 # %% ../nbs/17_evaluate.ipynb #65e2bd78
+def _vote_result(v, c: torch.Tensor) -> tuple:
+    "(pred, covered) of one scan; a scan that never reached the model (`v` None) gets 0 everywhere and no point covered."
+    return (torch.zeros(len(c), dtype=torch.int64) if v is None else v.argmax(1)), c
+
 @torch.no_grad()
-def tta_predictions(model, loader, device, show: bool = True):
+def tta_predictions(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module (no collective)
+                    loader, device, show: bool = True):
     "Yield `(path, pred [origin_len] int64, covered [origin_len] bool)` per scan, summing the logits of its TTA copies."
-    model.eval()
+    net = unwrap(model)
+    was_training = net.training
+    net.eval()
     votes, covered, seen = {}, {}, defaultdict(int)
-    copies = getattr(loader.dataset, 'reader', None)
+    copies = getattr(getattr(loader, 'dataset', None), 'reader', None)
     num_vote = getattr(copies, 'num_vote', 1)
     order = []
-    for batch in tqdm(loader, desc='tta', leave=False, disable=not show):
-        out = model(to_device(batch, device))
-        logits = out['logits'].float().cpu()
-        for b in range(batch['batch_size']):
-            sel = batch['batch_idx'] == b
-            path, n = batch['path'][b], batch['origin_len'][b]
-            v, c = tta_vote(logits[sel], batch['indices'][sel], n)
-            if path not in votes: votes[path], covered[path] = v, c; order.append(path)
-            else: votes[path] += v; covered[path] |= c
-            seen[path] += 1
-        for path in [p for p in order if seen[p] >= num_vote]:
-            order.remove(path)
-            yield path, votes.pop(path).argmax(1), covered.pop(path)
-    for path in order: yield path, votes.pop(path).argmax(1), covered.pop(path)   # incomplete groups (sharding edges)
-    model.train()
+    try:
+        for batch in tqdm(loader, desc='tta', leave=False, disable=not show):
+            # a batch without a single point is not sent through the model: its scans get no vote
+            logits = net(to_device(batch, device))['logits'].float().cpu() if len(batch['points']) else None
+            for b in range(batch['batch_size']):
+                path, n = batch['path'][b], batch['origin_len'][b]
+                if logits is None: v, c = None, torch.zeros(n, dtype=torch.bool)
+                else:
+                    sel = batch['batch_idx'] == b
+                    v, c = tta_vote(logits[sel], batch['indices'][sel], n)
+                if path not in votes: votes[path], covered[path] = v, c; order.append(path)
+                else:
+                    if v is not None: votes[path] = v if votes[path] is None else votes[path] + v
+                    covered[path] |= c
+                seen[path] += 1
+            for path in [p for p in order if seen[p] >= num_vote]:
+                order.remove(path)
+                yield (path, *_vote_result(votes.pop(path), covered.pop(path)))
+        for path in order: yield (path, *_vote_result(votes.pop(path), covered.pop(path)))   # incomplete groups
+    finally: net.train(was_training)
 
 # %% ../nbs/17_evaluate.ipynb #e2421bf6
 def _nearest_index(q: torch.Tensor, r: torch.Tensor, chunk_elems: int) -> torch.Tensor:
@@ -100,19 +116,29 @@ def load_model(configs, checkpoint, device):
     model, _ = load_checkpoint_model_mask(checkpoint, model, device='cpu', strict=True)
     return model.to(device).eval()
 
+def split_loader(configs, # the whole config; only `dataset_params.val_data_loader` (and `num_vote`) is read
+                 imageset: str | None = None, # another split for that loader (`predict`: 'test'); None = as configured
+                ):
+    "This rank's loader over one split: `dataset_params` copied with `train_data_loader` removed, so no training scan is read."
+    dp = copy.deepcopy(configs['dataset_params'])
+    if not dp.get('val_data_loader'): raise ConfigError("dataset_params.val_data_loader is required for evaluation and prediction")
+    dp['train_data_loader'] = None   # `data_builder.build` builds only the loaders whose section is set
+    if imageset is not None: dp['val_data_loader']['imageset'] = imageset
+    hyp = {'world_size': get_world_size(), 'local_rank': get_rank(), 'seed': configs['train_params'].get('seed', 0)}
+    return data_builder.build(dp, hyp)[1]
+
 def evaluate(configs, checkpoint, device=None, show=True) -> dict:
-    "TTA evaluation of the val split under `dataset_params.out_of_crop`: confusion, per-class IoU, mIoU; also the mIoU under 'zero' and the out-of-crop count."
+    "TTA evaluation of the val split under `dataset_params.out_of_crop` (this rank's scans, summed over ranks): confusion, per-class IoU, mIoU; also the mIoU under 'zero' and how many points had no vote."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
-    _, val_loader, _ = data_builder.build(configs['dataset_params'], configs['train_params'])
-    if val_loader is None: raise ValueError("dataset_params.val_data_loader is required for evaluation")
+    val_loader = split_loader(configs)
     policy = configs['dataset_params'].get('out_of_crop') or 'zero'
     if policy not in OUT_OF_CROP_POLICIES:
         raise ValueError(f"dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {policy!r}")
     model = load_model(configs, checkpoint, device)
     nc = configs['model_params'].num_classes
     cm = torch.zeros(nc, nc, dtype=torch.int64); cm_zero = cm.clone(); outside = total = scans = 0
-    for path, pred, cov in tta_predictions(model, val_loader, device, show):
+    for path, pred, cov in tta_predictions(model, val_loader, device, show and is_main_process()):
         lab_path = Path(path).parent.parent/'labels'/(Path(path).stem + '.label')
         gt = torch.from_numpy(lm.to_train(read_label(lab_path, len(pred))).astype(np.int64))
         zero = fill_out_of_crop(None, pred, cov, 'zero')   # the reference's policy, for comparison
@@ -120,31 +146,98 @@ def evaluate(configs, checkpoint, device=None, show=True) -> dict:
         if policy == 'zero' or bool(cov.all()): cm += fast_hist(zero, gt, nc)
         else: cm += fast_hist(fill_out_of_crop(read_bin(path), pred, cov, policy, device=device), gt, nc)
         outside += int((~cov).sum()); total += len(pred); scans += 1
-    cm, cm_zero = all_reduce_hist(cm), all_reduce_hist(cm_zero)
+    # the evaluation's one collective: both matrices and the counts, summed over ranks in a single all-reduce
+    tot = all_reduce_hist(torch.cat([cm.flatten(), cm_zero.flatten(), torch.tensor([outside, total, scans])]))
+    cm, cm_zero, (outside, total, scans) = tot[:nc*nc].view(nc, nc), tot[nc*nc:2*nc*nc].view(nc, nc), tot[2*nc*nc:].tolist()
     iou, iou_zero = per_class_iou(cm), per_class_iou(cm_zero)
-    return {'miou': mean_iou(iou), 'iou': iou.numpy(), 'confusion': cm.numpy(), 'out_of_crop_policy': policy,
+    return {'processes': get_world_size(), 'miou': mean_iou(iou), 'iou': iou.numpy(), 'confusion': cm.numpy(), 'out_of_crop_policy': policy,
             'miou_zero': mean_iou(iou_zero), 'iou_zero': iou_zero.numpy(), 'confusion_zero': cm_zero.numpy(),
             'scans': scans, 'points': total, 'out_of_crop': outside, 'names': lm.names}
 
 # %% ../nbs/17_evaluate.ipynb #23d030d4
+def _job(name: str):
+    "`'module:function'` → the function (imported when needed: `lkseg_nb.predict` imports this module)."
+    mod, fn = name.split(':')
+    return getattr(importlib.import_module(mod), fn)
+
+def sharded_worker(local_rank: int, # this process's index on this machine
+                   nprocs: int, # processes in the job (ignored under torchrun)
+                   job: str, # 'module:function' called as `function(configs, *args, device=, show=)`
+                   configs, # the config (a plain dict under mp.spawn)
+                   args: tuple = (), # the job's other arguments
+                   opts: dict | None = None, # `cpu` (gloo on CPU), `ip`, `port`
+                   result_path=None, # where rank 0 pickles the result (for the spawning parent)
+                  ):
+    "One process of a sharded job: join the group, run the job on this rank's scans, rank 0 keeps the result, orderly teardown."
+    opts = dict(opts or {})
+    rank, world, device = init_distributed(local_rank, nprocs, ip=opts.get('ip', '127.0.0.1'), port=opts.get('port'),
+                                           backend='gloo' if opts.get('cpu') else None)
+    if device.type == 'cpu' and world > 1 and torchrun_env() is None:   # the ranks share this machine's cores
+        torch.set_num_threads(max(1, torch.get_num_threads() // world))
+    if not OmegaConf.is_config(configs): configs = OmegaConf.create(configs)
+    with orderly_exit():   # barrier, then destroy the group; the job's model and loader are gone by then
+        r = _job(job)(configs, *args, device=device, show=rank == 0)
+        if rank == 0 and result_path is not None:
+            with open(result_path, 'wb') as f: pickle.dump(r, f)
+    return r
+
+def run_sharded(job: str, # 'lkseg_nb.evaluate:evaluate' or 'lkseg_nb.predict:predict'
+                configs, args: tuple = (),
+                nprocs: int | None = None, # processes (None: one per visible GPU; 1 on CPU); ignored under torchrun
+                cpu: bool = False, # CPU processes with gloo even where CUDA is visible
+                port: int | None = None, # rendezvous port for mp.spawn (None: a free one)
+                ip: str = '127.0.0.1', # rendezvous host for mp.spawn
+               ) -> dict:
+    "Run a sharded job in this process, in `nprocs` spawned processes (gloo on CPU, nccl on GPUs), or as this torchrun worker; returns the result summed over ranks."
+    opts = dict(cpu=cpu, port=port, ip=ip)
+    env = torchrun_env()
+    if env is not None: return sharded_worker(env['local_rank'], env['world_size'], job, configs, args, opts)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() and not cpu else 0
+    n = nprocs or max(gpus, 1)
+    if n < 1: raise ValueError(f"--nprocs must be >= 1, got {n}")
+    if gpus and n > gpus:
+        raise ValueError(f"--nprocs {n}: only {gpus} CUDA device(s) visible (one process per GPU); pass --cpu to run {n} CPU processes")
+    if n == 1: return sharded_worker(0, 1, job, configs, args, opts)
+    opts['port'] = port or find_free_port()
+    plain = OmegaConf.to_container(configs, resolve=True) if OmegaConf.is_config(configs) else configs
+    with tempfile.TemporaryDirectory(prefix='lkseg_sharded_') as d:
+        res = Path(d)/'result.pkl'
+        worker = importlib.import_module('lkseg_nb.evaluate').sharded_worker   # the importable one (spawn pickles it by name)
+        launch(worker, n, args=(job, plain, tuple(args), opts, str(res)), port=opts['port'])
+        with open(res, 'rb') as f: return pickle.load(f)
+
+def add_process_options(p: argparse.ArgumentParser):
+    "`--nprocs`, `--cpu`, `--ip`, `--port` of the evaluation and prediction commands."
+    p.add_argument('--nprocs', type=int, default=None, help='processes to spawn (default: visible GPUs, or 1 on CPU); under torchrun: its processes')
+    p.add_argument('--cpu', action='store_true', help='run on CPU (gloo between processes) even when CUDA is available')
+    p.add_argument('--ip', default='127.0.0.1', help='rendezvous host for --nprocs')
+    p.add_argument('--port', type=int, default=None, help='rendezvous port for --nprocs (default: a free one)')
+
+def _prints() -> bool:
+    "True in the process that reports: the only one, or rank 0 under torchrun."
+    env = torchrun_env()
+    return env is None or env['rank'] == 0
+
 def main(argv=None) -> dict:
-    "`python -m lkseg_nb.evaluate --config CFG [--checkpoint PT] [key=value ...]`"
+    "`python -m lkseg_nb.evaluate --config CFG [--checkpoint PT] [--nprocs N] [--cpu] [key=value ...]`"
     p = argparse.ArgumentParser(prog='python -m lkseg_nb.evaluate', description='TTA evaluation on the val split.')
-    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'))
+    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'), help='YAML config (default: %(default)s)')
     p.add_argument('--checkpoint', default=None, help='default: model_params.model_load_path, else RUN_DIR/best.pt')
     p.add_argument('--num-vote', type=int, default=None, help='override dataset_params.num_vote')
-    p.add_argument('overrides', nargs='*')
+    add_process_options(p)
+    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
     a = p.parse_args(argv)
     ov = list(a.overrides) + ([f'dataset_params.num_vote={a.num_vote}'] if a.num_vote else [])
     cfg = load_config(a.config, ov)
     ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
     t0 = time.time()
-    r = evaluate(cfg, ck)
+    r = run_sharded('lkseg_nb.evaluate:evaluate', cfg, (ck,), a.nprocs, a.cpu, a.port, a.ip)
+    if not _prints(): return r
     print(format_iou_table(torch.as_tensor(r['iou']), r['names']))
     cmp = '' if r['out_of_crop_policy'] == 'zero' else f" ({100*r['miou_zero']:.2f} with 'zero', the reference's 0)"
     print(f"val mIoU {100*r['miou']:.2f} with out_of_crop={r['out_of_crop_policy']!r}{cmp} over {r['scans']} scans, "
-          f"{r['points']} points ({r['out_of_crop']} outside the crop), "
-          f"num_vote {cfg.dataset_params.num_vote}, {time.time()-t0:.1f}s")
+          f"{r['points']} points ({r['out_of_crop']} with no vote: outside the crop), "
+          f"num_vote {cfg.dataset_params.num_vote}, {r.get('processes', 1)} process(es), {time.time()-t0:.1f}s")
     return r
 
 # %% ../nbs/17_evaluate.ipynb #13691fd5

@@ -12,7 +12,9 @@ from .config import load_config, repo_root
 from .labels import LabelMap
 from . import data_builder
 from .data import read_bin
-from .evaluate import tta_predictions, load_model, fill_out_of_crop
+from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints
+from .distributed import barrier, is_main_process, get_world_size
+from .metrics import all_reduce_hist
 from .train import run_dir_of
 
 # %% auto #0
@@ -53,36 +55,42 @@ def zip_submission(out_dir, zip_path=None, description: str = 'lkseg_nb predicti
 
 # %% ../nbs/18_predict.ipynb #1761cd2a
 def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
-    "Predict the test split (`val_data_loader` with imageset test) with TTA, fill the out-of-crop points, write, validate and zip the label files."
+    "Predict the test split (`val_data_loader` with imageset test) with TTA, fill the points with no vote, write and validate this rank's label files; rank 0 zips them all."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
-    configs = copy.deepcopy(configs)   # the caller's config stays on its own split
-    configs['dataset_params'].val_data_loader.imageset = 'test'
-    _, loader, _ = data_builder.build(configs['dataset_params'], configs['train_params'])
+    loader = split_loader(configs, imageset='test')   # the test split only; the caller's config is not changed
     policy = configs['dataset_params'].get('out_of_crop') or 'zero'
     model = load_model(configs, checkpoint, device)
     n = outside = 0
-    for path, pred, cov in tta_predictions(model, loader, device, show):
+    for path, pred, cov in tta_predictions(model, loader, device, show and is_main_process()):
         xyz = None if policy == 'zero' or bool(cov.all()) else read_bin(path)
-        write_prediction(out_dir, path, fill_out_of_crop(xyz, pred, cov, policy, device=device).numpy(), lm)
+        write_prediction(out_dir, path, fill_out_of_crop(xyz, pred, cov, policy, device=device).numpy(), lm)   # this rank's scans only
         n += 1; outside += int((~cov).sum())
-    return {'scans': n, 'out_of_crop': outside, 'out_of_crop_policy': policy, 'zip': str(zip_submission(out_dir))}
+    n, outside = all_reduce_hist(torch.tensor([n, outside])).tolist()   # one collective: the counts of all ranks
+    if n == 0:
+        vl = configs['dataset_params']['val_data_loader']
+        raise FileNotFoundError(f"{vl['data_path']}: no scans in the test split (dataset_params.val_data_loader with imageset test)")
+    barrier()   # every rank's files are written before rank 0 zips them
+    zip_path = zip_submission(out_dir) if is_main_process() else Path(out_dir)/'submission.zip'
+    return {'scans': n, 'out_of_crop': outside, 'out_of_crop_policy': policy, 'zip': str(zip_path), 'processes': get_world_size()}
 
 def main(argv=None) -> dict:
-    "`python -m lkseg_nb.predict --config CFG [--checkpoint PT] [--out DIR] [key=value ...]`"
+    "`python -m lkseg_nb.predict --config CFG [--checkpoint PT] [--out DIR] [--nprocs N] [--cpu] [key=value ...]`"
     p = argparse.ArgumentParser(prog='python -m lkseg_nb.predict', description='Predict the test split and zip a submission.')
-    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'))
+    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'), help='YAML config (default: %(default)s)')
     p.add_argument('--checkpoint', default=None, help='default: model_params.model_load_path, else RUN_DIR/best.pt')
     p.add_argument('--out', default=None, help='default: RUN_DIR/submission')
-    p.add_argument('overrides', nargs='*')
+    add_process_options(p)
+    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
     a = p.parse_args(argv)
     cfg = load_config(a.config, a.overrides)
     ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
     out = a.out or str(run_dir_of(cfg)/'submission')
-    t0 = time.time(); r = predict(cfg, ck, out)
+    t0 = time.time(); r = run_sharded('lkseg_nb.predict:predict', cfg, (ck, out), a.nprocs, a.cpu, a.port, a.ip)
+    if not _prints(): return r
     how = {'nearest': "given the nearest covered point's class", 'zero': "written as 0, as the reference"}[r['out_of_crop_policy']]
-    print(f"wrote {r['scans']} prediction files under {out}/sequences/*/predictions ({r['out_of_crop']} points outside the crop "
-          f"{how}: out_of_crop={r['out_of_crop_policy']!r}), zipped to {r['zip']} in {time.time()-t0:.1f}s")
+    print(f"wrote {r['scans']} prediction files under {out}/sequences/*/predictions ({r['out_of_crop']} points with no vote "
+          f"{how}: out_of_crop={r['out_of_crop_policy']!r}), zipped to {r['zip']}, {r['processes']} process(es), {time.time()-t0:.1f}s")
     return r
 
 # %% ../nbs/18_predict.ipynb #6ab282ce

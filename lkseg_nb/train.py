@@ -20,7 +20,7 @@ from .masking import masking_from_config
 from .cws import cws_from_config
 from .checkpoint import save_checkpoint, resume as resume_checkpoint, load_checkpoint_model_mask, library_versions
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
-from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port
+from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port, unwrap, orderly_exit, launch
 
 # %% auto #0
 __all__ = ['run_dir_of', 'git_revision', 'setup_process', 'build_model', 'Training', 'validate', 'to_device', 'main_worker',
@@ -108,9 +108,14 @@ class Training:
         self.best_miou = -1.0
         self.last_eval_step = -1
         self.writer = None
+        self.skipped = []   # training scans the dataset replaced in this epoch (`batch['skipped']`), this rank
 
     def log(self, *a):
         if self.configs['train_params'].local_rank == 0: tqdm.write(' '.join(str(x) for x in a))
+
+    def close(self):
+        "Stop the TensorBoard writer's background thread (before the process group is torn down)."
+        if self.writer is not None: self.writer.close(); self.writer = None
 
 # %% ../nbs/16_train.ipynb #af7eda8b
 def _open_logs(self: Training):
@@ -134,12 +139,20 @@ def _record(self: Training, kind: str, **values):
         for k, v in values.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool): self.writer.add_scalar(f'{kind}/{k}', v, self.step)
 
+def _gather_skipped(self: Training) -> list:
+    "This epoch's replaced training scans of every rank (a collective when distributed: every rank calls it at the same point)."
+    if self.world <= 1: return list(self.skipped)
+    got = [None] * self.world
+    torch.distributed.all_gather_object(got, list(self.skipped))
+    return [p for g in got for p in g]
+
 def _save(self: Training, name: str):
-    "Write `name`.pt atomically with everything needed to resume (rank 0)."
+    "Write `name`.pt atomically with everything needed to resume (rank 0; every rank calls it, for the skipped-scan list)."
+    skipped = self.gather_skipped()
     if not self.main: return
     save_checkpoint(self.run_dir/f'{name}.pt', self.model, self.optimizer, self.scheduler, self.scaler, self.mask,
                     epoch=self.epoch, step=self.step, config=OmegaConf.to_container(self.configs),
-                    extra={'batch_in_epoch': self.batch_in_epoch, 'best_miou': self.best_miou,
+                    extra={'batch_in_epoch': self.batch_in_epoch, 'best_miou': self.best_miou, 'skipped': skipped,
                            **({'cws': self.cws.state_dict()} if self.cws is not None else {})})
 
 def _resume(self: Training, path) -> bool:
@@ -149,27 +162,33 @@ def _resume(self: Training, path) -> bool:
     self.epoch, self.step = int(ck['epoch']), int(ck['step'])
     ex = ck.get('extra', {})
     self.batch_in_epoch, self.best_miou = int(ex.get('batch_in_epoch', 0)), float(ex.get('best_miou', -1))
+    self.skipped = list(ex.get('skipped', [])) if self.main else []   # all ranks' list up to the checkpoint, held once
     if self.cws is not None:
         if 'cws' not in ex: raise ValueError(f"{path}: use_cws is on but the checkpoint holds no channel selection")
         self.cws.load_state_dict(ex['cws'])
     self.log(f"resumed from {path}: epoch {self.epoch}, step {self.step}, batch {self.batch_in_epoch} of the epoch")
     return True
 
-Training.open_logs, Training.record, Training.save, Training.resume = _open_logs, _record, _save, _resume
+Training.open_logs, Training.record, Training.gather_skipped, Training.save, Training.resume = _open_logs, _record, _gather_skipped, _save, _resume
 
 # %% ../nbs/16_train.ipynb #960a40fa
 @torch.no_grad()
-def validate(model, loader, device, num_classes: int, desc='val', show=True) -> torch.Tensor:
-    "Confusion matrix of `loader` (this rank's shard), all-reduced across ranks. Rows = ground truth."
-    model.eval()
+def validate(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module
+             loader, # this rank's shard of the val split (may be shorter than other ranks', or empty)
+             device, num_classes: int, desc='val', show=True) -> torch.Tensor:
+    "Confusion matrix of `loader` (this rank's shard), summed over ranks once at the end. Rows = ground truth."
+    net = unwrap(model)   # DDP's forward broadcasts buffers: with shards of different lengths the ranks would deadlock
+    was_training = net.training
+    net.eval()
     cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
-    for batch in tqdm(loader, desc=desc, leave=False, disable=not show):
-        batch = to_device(batch, device)
-        out = model(batch)
-        pred = out['logits'].argmax(1)
-        cm += fast_hist(pred.cpu(), batch['labels'].cpu(), num_classes)
-    model.train()
-    return all_reduce_hist(cm)
+    try:
+        for batch in tqdm(loader, desc=desc, leave=False, disable=not show):
+            if len(batch['points']) == 0: continue   # no point to score; the model is never given an empty batch
+            batch = to_device(batch, device)
+            pred = net(batch)['logits'].argmax(1)
+            cm += fast_hist(pred.cpu(), batch['labels'].cpu(), num_classes)
+    finally: net.train(was_training)
+    return all_reduce_hist(cm)   # the only collective of the validation
 
 def to_device(batch: dict, device) -> dict:
     "Move the tensors of a batch to `device`."
@@ -234,6 +253,7 @@ def _fit(self: Training, stop_after_steps: int | None = None):
     t0, s0 = time.time(), self.step
     while self.epoch < tp.max_num_epochs:
         for batch in self._epoch_loader():
+            self.skipped += [str(p) for p in (batch.get('skipped') or [])]
             r = self._train_step(batch)
             self.step += 1; self.batch_in_epoch += 1; done_now += 1
             bar.update(1); bar.set_postfix(loss=f"{r['loss']:.3f}", lr=f"{r['lr']:.2e}",
@@ -249,6 +269,10 @@ def _fit(self: Training, stop_after_steps: int | None = None):
             elif ck_every > 0 and self.step % ck_every == 0: self.save('last')
             if stop_after_steps is not None and done_now >= stop_after_steps:
                 self.save('last'); bar.close(); return self
+        skipped = self.gather_skipped()   # every rank reaches the epoch's end at the same step
+        self.record('epoch', skipped=len(skipped), skipped_files=skipped[:20])
+        if skipped: self.log(f"epoch {self.epoch}: {len(skipped)} unusable training scan(s) replaced, e.g. {skipped[0]}")
+        self.skipped = []
         self.epoch += 1; self.batch_in_epoch = 0
         if self.scheduler is not None and self.step_unit == 'epoch': self.scheduler.step()
         self.save('last')
@@ -283,19 +307,25 @@ def main_worker(local_rank: int, nprocs: int, configs, opts: dict | None = None)
     if not isinstance(configs, type(OmegaConf.create())):
         configs = OmegaConf.create(configs)
     device = setup_process(local_rank, nprocs, configs, opts)
+    with orderly_exit():   # barrier, then destroy the group, once _train's model, loaders and writer are gone
+        return _train(configs, device, opts)
+
+def _train(configs, device, opts: dict) -> dict:
+    "Build, resume if asked, train; the writer is closed and every object is dropped on return."
+    t = Training(configs, device, opts)
     try:
-        t = Training(configs, device, opts)
         last = t.run_dir/'last.pt'
         if opts.get('resume') and last.exists(): t.resume(last)
         elif opts.get('resume'): t.log(f"--resume: no {last} yet, starting fresh")
         t.fit(stop_after_steps=opts.get('stop_after_steps'))
         return {'step': t.step, 'epoch': t.epoch, 'best_miou': t.best_miou, 'run_dir': str(t.run_dir)}
-    finally: cleanup()
+    finally: t.close()
 
 def parse_args(argv=None):
     "Command-line options of `python -m lkseg_nb.train`."
     p = argparse.ArgumentParser(prog='python -m lkseg_nb.train', description='Train largekernelseg (LSK3DNet).')
-    p.add_argument('--config', '--config_path', dest='config', default=str(repo_root()/'configs'/'demo-cpu.yaml'))
+    p.add_argument('--config', '--config_path', dest='config', default=str(repo_root()/'configs'/'demo-cpu.yaml'),
+                   help='YAML config (default: %(default)s)')
     p.add_argument('--run-dir', default=None, help='run directory (default: model_params.model_save_path)')
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pt')
     p.add_argument('--fresh', action='store_true', help='start over even if RUN_DIR/last.pt exists')
@@ -327,7 +357,7 @@ def main(argv=None) -> dict:
         raise ValueError(f"--nprocs {n}: only {gpus} CUDA device(s) visible (one process per GPU); pass --cpu to run {n} CPU processes")
     if n > 1:
         opts['port'] = opts['port'] or find_free_port()
-        torch.multiprocessing.spawn(main_worker, nprocs=n, args=(n, OmegaConf.to_container(configs), opts))
+        launch(main_worker, n, args=(OmegaConf.to_container(configs), opts), port=opts['port'])
         return {'run_dir': str(run_dir)}
     return main_worker(0, 1, configs, opts)
 
