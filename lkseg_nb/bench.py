@@ -871,7 +871,7 @@ def run_suite(only=None, # sections to run (None = all), e.g. 'sparse,model' or 
 # %% ../nbs/23_bench.ipynb #e340dffd
 def main(argv:Optional[Sequence[str]]=None) -> dict:
     "Command line: `python -m lkseg_nb.bench [--quick] [--only ...] [--repeats N] [--out DIR] [--scan PATH]`; prints the table."
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.bench',
+    p = argparse.ArgumentParser(prog='lkseg_nb bench',
                                 description='lkseg_nb benchmark suite: one table of same-run ratios against the targets, and bench.json.')
     p.add_argument('--quick', action='store_true', help='cropped scan and smaller widths (tens of seconds; rows say so)')
     p.add_argument('--only', default=None, help=f"comma-separated sections out of {','.join(SECTIONS)} (default: all)")

@@ -8,11 +8,11 @@ import argparse, copy, os, sys, time, zipfile
 from pathlib import Path
 import numpy as np
 import torch
-from .config import load_config, repo_root
+from .config import load_config, repo_root, ConfigError, config_argparser, config_from_args
 from .labels import LabelMap
 from . import data_builder
 from .data import read_bin
-from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints
+from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints, checkpoint_for
 from .distributed import barrier, is_main_process, get_world_size
 from .metrics import all_reduce_hist
 from .train import run_dir_of
@@ -76,15 +76,14 @@ def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
 
 def main(argv=None) -> dict:
     "`python -m lkseg_nb.predict --config CFG [--checkpoint PT] [--out DIR] [--nprocs N] [--cpu] [key=value ...]`"
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.predict', description='Predict the test split and zip a submission.')
-    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'), help='YAML config (default: %(default)s)')
+    p = config_argparser('lkseg_nb predict', 'Predict the test split and zip a submission.')
     p.add_argument('--checkpoint', default=None, help='default: model_params.model_load_path, else RUN_DIR/best.pt')
     p.add_argument('--out', default=None, help='default: RUN_DIR/submission')
     add_process_options(p)
-    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
     a = p.parse_args(argv)
-    cfg = load_config(a.config, a.overrides)
-    ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
+    cfg = config_from_args(a, parser=p)
+    try: ck = str(checkpoint_for(cfg, a.checkpoint))
+    except ConfigError as e: p.error(str(e))
     out = a.out or str(run_dir_of(cfg)/'submission')
     t0 = time.time(); r = run_sharded('lkseg_nb.predict:predict', cfg, (ck, out), a.nprocs, a.cpu, a.port, a.ip)
     if not _prints(): return r

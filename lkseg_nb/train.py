@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from omegaconf import OmegaConf
 from tqdm.auto import tqdm
-from .config import load_config, to_yaml, ConfigError, repo_root, shared_path
+from .config import load_config, to_yaml, ConfigError, repo_root, shared_path, config_argparser, config_from_args, existing_file
 from .seed import rank_seed, seed_everything
 from .labels import get_SemKITTI_label_name
 from . import data_builder, loss_builder, optim_builder
@@ -290,6 +290,7 @@ def _evaluate(self: Training, final: bool = False) -> float:
     miou = mean_iou(iou)
     improved = miou > self.best_miou
     if improved: self.best_miou = miou
+    optim_builder.step_on_metric(self.scheduler, miou)   # ReduceLROnPlateau keeps it for its epoch-end step; a no-op for the others
     self.log(format_iou_table(iou, list(self.label_names.values())) + f"\nstep {self.step}: val mIoU {100*miou:.2f} (best {100*self.best_miou:.2f})")
     self.record('val', miou=miou, best_miou=self.best_miou,
                 **{f'iou/{self.label_names[c]}': float(iou[c]) for c in range(1, nc) if not np.isnan(iou[c])})
@@ -321,11 +322,9 @@ def _train(configs, device, opts: dict) -> dict:
         return {'step': t.step, 'epoch': t.epoch, 'best_miou': t.best_miou, 'run_dir': str(t.run_dir)}
     finally: t.close()
 
-def parse_args(argv=None):
-    "Command-line options of `python -m lkseg_nb.train`."
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.train', description='Train largekernelseg (LSK3DNet).')
-    p.add_argument('--config', '--config_path', dest='config', default=str(repo_root()/'configs'/'demo-cpu.yaml'),
-                   help='YAML config (default: %(default)s)')
+def _parser():
+    "The parser of `lkseg_nb train` (`python -m lkseg_nb.train`)."
+    p = config_argparser('lkseg_nb train', 'Train largekernelseg (LSK3DNet).')
     p.add_argument('--run-dir', default=None, help='run directory (default: model_params.model_save_path)')
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pt')
     p.add_argument('--fresh', action='store_true', help='start over even if RUN_DIR/last.pt exists')
@@ -334,13 +333,18 @@ def parse_args(argv=None):
     p.add_argument('--cpu', action='store_true', help='train on CPU even when CUDA is available')
     p.add_argument('--debug', action='store_true', help='autograd anomaly detection (slow)')
     p.add_argument('--stop-after-steps', type=int, default=None, help='stop (and save last.pt) after this many steps')
-    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
-    return p.parse_args(argv)
+    return p
+
+def parse_args(argv=None):
+    "Command-line options of `lkseg_nb train`: `--config`, the options above, `section.key=value` overrides."
+    return _parser().parse_args(argv)
 
 def main(argv=None) -> dict:
     "Entry point: one process, `--nprocs N` processes with `mp.spawn`, or one process per torchrun worker."
-    a = parse_args(argv)
-    configs = load_config(a.config, a.overrides)
+    p = _parser(); a = p.parse_args(argv)
+    configs = config_from_args(a, parser=p)
+    try: existing_file(configs, 'model_params.model_load_path')   # a missing start checkpoint stops here, before the run directory is touched
+    except ConfigError as e: p.error(str(e))
     run_dir = run_dir_of(configs, a.run_dir)
     resume = a.resume or ((run_dir/'last.pt').exists() and not a.fresh)
     if resume and not a.resume: print(f"{run_dir/'last.pt'} exists: resuming (pass --fresh to start over)")

@@ -363,7 +363,7 @@ def _read_labels(path, n, lm, what):
 
 def main(argv: list | None = None) -> dict:  # arguments (default: sys.argv[1:])
     "`python -m lkseg_nb.viz --scan BIN [--labels LABEL] [--pred LABEL] --out DIR`: PNG views (+ .ply) of one scan."
-    ap = argparse.ArgumentParser(prog='python -m lkseg_nb.viz', description=main.__doc__)
+    ap = argparse.ArgumentParser(prog='lkseg_nb viz', description=main.__doc__)
     ap.add_argument('--scan', required=True, help='velodyne .bin file (float32 x, y, z, remission)')
     ap.add_argument('--labels', help='ground-truth .label file (raw SemanticKITTI uint32)')
     ap.add_argument('--pred', help='prediction .label file (raw uint32, as written by lkseg_nb.predict)')
