@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy, math, statistics, time, warnings
 from collections.abc import Mapping
 import torch
+from fastcore.basics import patch
 import torch.nn as nn
 from .model import SparseBasicBlock
 
@@ -101,8 +102,9 @@ def _slices(block):
     conv1, bn1, conv2 = block_parts(block)
     return [(conv1.weight, 0), (bn1.weight, 0), (bn1.bias, 0), (conv2.weight, 4)]
 
+@patch
 @torch.no_grad()
-def _apply(self: ChannelSelector):
+def apply(self: ChannelSelector):
     "Zero the weights of every dropped channel (conv1 out-ch, BN1 γ/β, conv2 in-ch) and their optimizer state."
     for n, b in self.blocks.items():
         keep = self.masks[n]
@@ -113,8 +115,9 @@ def _apply(self: ChannelSelector):
             for k in _STATE_KEYS:
                 if k in st and torch.is_tensor(st[k]) and st[k].shape == p.shape: _zero_(st[k], keep, dim)
 
+@patch
 @torch.no_grad()
-def _select(self: ChannelSelector, ratio: float | None = None,  # kept fraction (default: the final `keep_ratio`)
+def select(self: ChannelSelector, ratio: float | None = None,  # kept fraction (default: the final `keep_ratio`)
            ) -> bool:
     "Keep the `keep_count(C, ratio)` best-scoring still-kept channels of every block; True if any mask changed."
     ratio = self.keep_ratio if ratio is None else _check_ratio(ratio, 'ratio')
@@ -131,7 +134,8 @@ def _select(self: ChannelSelector, ratio: float | None = None,  # kept fraction 
     self.history.append({'step': self.steps, 'ratio': float(ratio), 'kept': kept})
     return changed
 
-def _step(self: ChannelSelector) -> bool:
+@patch
+def step(self: ChannelSelector) -> bool:
     "Call once per iteration after the optimizer / `Masking` step: re-zero dropped channels; select when due. True if changed."
     self.steps += 1
     self.apply()
@@ -140,16 +144,16 @@ def _step(self: ChannelSelector) -> bool:
         return self.select(self.ratio_at(self.num_updates))
     return False
 
-ChannelSelector.apply, ChannelSelector.select, ChannelSelector.step = _apply, _select, _step
-
 # %% ../nbs/09a_cws.ipynb #c232e241
-def _state_dict(self: ChannelSelector) -> dict:
+@patch
+def state_dict(self: ChannelSelector) -> dict:
     "Everything needed to resume (weights_only-safe: bool tensors, ints, floats, strings, lists, dicts)."
     return {'masks': {n: m.clone() for n, m in self.masks.items()}, 'steps': self.steps, 'num_updates': self.num_updates,
             'keep_ratio': self.keep_ratio, 'update_frequency': self.update_frequency, 'stop_iter': self.stop_iter,
             'schedule': self.schedule, 'history': copy.deepcopy(self.history)}
 
-def _load_state_dict(self: ChannelSelector, sd: Mapping):
+@patch
+def load_state_dict(self: ChannelSelector, sd: Mapping):
     "Restore `state_dict()` output (names may carry DDP's 'module.' prefix); re-applies the masks."
     canon = lambda n: n[7:] if n.startswith('module.') else n
     masks = {canon(n): torch.as_tensor(m).bool().cpu() for n, m in sd['masks'].items()}
@@ -165,16 +169,15 @@ def _load_state_dict(self: ChannelSelector, sd: Mapping):
     self.history = copy.deepcopy(list(sd.get('history', [])))
     self.apply()
 
+@patch
 @torch.no_grad()
-def _stats(self: ChannelSelector) -> dict:
+def stats(self: ChannelSelector) -> dict:
     "Logging statistics: kept channels per block, kept fraction, and the true nonzero density of the k³ weights."
     lk = [p for b in self.blocks.values() for p in (block_parts(b)[0].weight, block_parts(b)[2].weight)]
     kept = {n: int(m.sum()) for n, m in self.masks.items()}
     return {'step': self.steps, 'num_updates': self.num_updates, 'kept': kept,
             'kept_fraction': sum(kept.values()) / sum(m.numel() for m in self.masks.values()),
             'lk_density': sum(int((p != 0).sum()) for p in lk) / sum(p.numel() for p in lk)}
-
-ChannelSelector.state_dict, ChannelSelector.load_state_dict, ChannelSelector.stats = _state_dict, _load_state_dict, _stats
 
 # %% ../nbs/09a_cws.ipynb #6f427581
 @torch.no_grad()

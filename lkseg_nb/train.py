@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, platform, shutil, subprocess, sys, time, warnings
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 import torch.nn as nn
@@ -118,7 +119,8 @@ class Training:
         if self.writer is not None: self.writer.close(); self.writer = None
 
 # %% ../nbs/16_train.ipynb #af7eda8b
-def _open_logs(self: Training):
+@patch
+def open_logs(self: Training):
     "Create the run directory (rank 0): resolved config, versions, git revision, TensorBoard writer."
     if not self.main: return
     self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,8 @@ def _open_logs(self: Training):
         self.writer = SummaryWriter(str(self.run_dir/'tb'))
     except Exception as e: self.log(f"TensorBoard disabled: {e}")
 
-def _record(self: Training, kind: str, **values):
+@patch
+def record(self: Training, kind: str, **values):
     "Append one line to `metrics.jsonl` and the scalars to TensorBoard (rank 0)."
     if not self.main: return
     row = {'kind': kind, 'epoch': self.epoch, 'step': self.step, **values}
@@ -139,14 +142,16 @@ def _record(self: Training, kind: str, **values):
         for k, v in values.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool): self.writer.add_scalar(f'{kind}/{k}', v, self.step)
 
-def _gather_skipped(self: Training) -> list:
+@patch
+def gather_skipped(self: Training) -> list:
     "This epoch's replaced training scans of every rank (a collective when distributed: every rank calls it at the same point)."
     if self.world <= 1: return list(self.skipped)
     got = [None] * self.world
     torch.distributed.all_gather_object(got, list(self.skipped))
     return [p for g in got for p in g]
 
-def _save(self: Training, name: str):
+@patch
+def save(self: Training, name: str):
     "Write `name`.pt atomically with everything needed to resume (rank 0; every rank calls it, for the skipped-scan list)."
     skipped = self.gather_skipped()
     if not self.main: return
@@ -155,7 +160,8 @@ def _save(self: Training, name: str):
                     extra={'batch_in_epoch': self.batch_in_epoch, 'best_miou': self.best_miou, 'skipped': skipped,
                            **({'cws': self.cws.state_dict()} if self.cws is not None else {})})
 
-def _resume(self: Training, path) -> bool:
+@patch
+def resume(self: Training, path) -> bool:
     "Restore model, optimizer, scheduler, scaler, masks, RNG and counters from a checkpoint."
     ck = resume_checkpoint(path, self.model, self.optimizer, self.scheduler, self.scaler, self.mask,
                            map_location=self.device)
@@ -168,8 +174,6 @@ def _resume(self: Training, path) -> bool:
         self.cws.load_state_dict(ex['cws'])
     self.log(f"resumed from {path}: epoch {self.epoch}, step {self.step}, batch {self.batch_in_epoch} of the epoch")
     return True
-
-Training.open_logs, Training.record, Training.gather_skipped, Training.save, Training.resume = _open_logs, _record, _gather_skipped, _save, _resume
 
 # %% ../nbs/16_train.ipynb #960a40fa
 @torch.no_grad()
@@ -201,6 +205,7 @@ class _Skip(torch.utils.data.Sampler):
     def __iter__(self): return (i for j, i in enumerate(self.sampler) if j >= self.n)
     def __len__(self): return max(0, len(self.sampler) - self.n)
 
+@patch
 def _epoch_loader(self: Training):
     "The train loader of this epoch: sampler epoch set, dataset epoch set, and already-done batches skipped."
     if hasattr(self.train_sampler, 'set_epoch'): self.train_sampler.set_epoch(self.epoch)
@@ -211,6 +216,7 @@ def _epoch_loader(self: Training):
     return torch.utils.data.DataLoader(ds, batch_size=L.batch_size, sampler=_Skip(self.train_sampler, self.batch_in_epoch * L.batch_size),
                                        num_workers=L.num_workers, collate_fn=L.collate_fn, worker_init_fn=L.worker_init_fn)
 
+@patch
 def _train_step(self: Training, batch) -> dict:
     "One iteration: forward, loss, backward, clipping, optimizer step through Masking, scheduler step per iteration."
     batch = to_device(batch, self.device)
@@ -243,7 +249,8 @@ def _train_step(self: Training, batch) -> dict:
         loss = loss.clone(); torch.distributed.all_reduce(loss); loss /= self.world
     return {'loss': float(loss), 'grad_norm': float(gn), 'lr': self.optimizer.param_groups[0]['lr']}
 
-def _fit(self: Training, stop_after_steps: int | None = None):
+@patch
+def fit(self: Training, stop_after_steps: int | None = None):
     "Train to `max_num_epochs` (or stop after `stop_after_steps` more steps): validate, log and checkpoint as configured."
     tp = self.configs['train_params']
     eval_every, ck_every = int(tp.eval_every_n_steps), int(tp.get('checkpoint_every_n_steps', 0) or 0)
@@ -280,7 +287,8 @@ def _fit(self: Training, stop_after_steps: int | None = None):
     if self.last_eval_step != self.step: self.evaluate(final=True)   # not twice when the last step was just validated
     return self
 
-def _evaluate(self: Training, final: bool = False) -> float:
+@patch
+def evaluate(self: Training, final: bool = False) -> float:
     "Validate, log per-class IoU and mIoU, keep `best.pt` and `last.pt`."
     if self.val_loader is None: self.save('last'); return float('nan')
     self.last_eval_step = self.step
@@ -298,8 +306,6 @@ def _evaluate(self: Training, final: bool = False) -> float:
     self.save('last')
     if improved: self.save('best')
     return miou
-
-Training._epoch_loader, Training._train_step, Training.fit, Training.evaluate = _epoch_loader, _train_step, _fit, _evaluate
 
 # %% ../nbs/16_train.ipynb #81494110
 def main_worker(local_rank: int, nprocs: int, configs, opts: dict | None = None) -> dict:
