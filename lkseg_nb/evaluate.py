@@ -19,7 +19,8 @@ from .data_builder import tta_vote
 from .model import get_model_class
 from .checkpoint import load_checkpoint_model_mask
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
-from .train import to_device, run_dir_of
+from .utils import to_device
+from .train import run_dir_of
 from .distributed import (init_distributed, orderly_exit, launch, find_free_port, torchrun_env, unwrap,
                                   get_rank, get_world_size, is_main_process)
 

@@ -4,8 +4,7 @@
 
 # %% auto #0
 __all__ = ['PRUNE_MODES', 'GROWTH_MODES', 'REDISTRIBUTION_MODES', 'INIT_MODES', 'GRANULARITIES', 'CosineDecay', 'group_slices',
-           'group_index', 'erk_densities', 'Masking', 'masks_from_groups', 'masks_to_groups', 'masking_from_config',
-           'DenseSubM', 'ToyBlock', 'TinyLKNet', 'ddp_mask_check']
+           'group_index', 'erk_densities', 'Masking', 'masks_from_groups', 'masks_to_groups', 'masking_from_config']
 
 # %% ../nbs/10_masking.ipynb #e9ca60dc
 import math, os, warnings
@@ -552,49 +551,3 @@ class TinyLKNet(nn.Module):
         x = self.stem(x)
         for b in self.blocks: x = b(x)
         return self.head(x)
-
-# %% ../nbs/10_masking.ipynb #082bf90f
-def _ddp_train(rank:int, world:int, outdir:str, steps:int, update_frequency:int, growth:str):
-    "The check's training on one rank; every object it makes (the DDP model, the optimizer, the wrapped collectives) is gone when it returns."
-    calls, holder, saved = [], {}, {}   # every Python-level collective, with the Masking step it happened at
-    for op in ('broadcast', 'all_reduce', 'all_gather', 'reduce', 'scatter', 'gather', 'send', 'isend'):
-        orig = saved[op] = getattr(dist, op)
-        def wrapped(t, *a, _orig=orig, _op=op, **kw):
-            calls.append((holder['mask'].steps if 'mask' in holder else -1, _op, t.numel()*t.element_size())); return _orig(t, *a, **kw)
-        setattr(dist, op, wrapped)
-    try:
-        torch.manual_seed(0)
-        model = nn.parallel.DistributedDataParallel(TinyLKNet(width=4, k=9))
-        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        torch.manual_seed(1 + rank)                  # different data AND a different global RNG on each rank
-        mask = Masking(opt, None, spatial_partition=[0,3,6,9], prune_rate_decay=CosineDecay(0.3, steps), growth_mode=growth,
-                       update_frequency=update_frequency, sparsity=0.5, distributed=True, stop_iter=10**9)
-        holder['mask'] = mask
-        mask.add_module(model)
-        for _ in range(steps):
-            x = torch.randn(2, 4, 6, 6, 6); y = torch.randint(0, 3, (2, 6, 6, 6))
-            opt.zero_grad(); F.cross_entropy(model(x), y).backward(); mask.step()
-        torch.save({'masks': {n: m.cpu() for n,m in mask.masks.items()}, 'calls': calls, 'comm_log': mask.comm_log,
-                    'num_updates': mask.num_updates, 'mask_bytes': sum(m.numel()*4 for m in mask.masks.values())},
-                   os.path.join(outdir, f'rank{rank}.pt'))
-    finally:
-        for op, f in saved.items(): setattr(dist, op, f)   # the wrappers hold the Masking, which holds the DDP model
-        holder.clear()
-
-def _ddp_worker(rank:int, world:int, port:int, outdir:str, steps:int, update_frequency:int, growth:str):
-    "Body of the multi-process gloo check (importable, so spawn can pickle it): train, then the orderly teardown of `lkseg_nb.distributed`."
-    from .distributed import init_distributed, orderly_exit
-    torch.set_num_threads(1)
-    warnings.filterwarnings('ignore', message='Grad strides')
-    init_distributed(rank, world, port=port, backend='gloo', timeout_s=300)
-    with orderly_exit():   # barrier, then destroy the group, after _ddp_train's objects are gone
-        _ddp_train(rank, world, outdir, steps, update_frequency, growth)
-
-def ddp_mask_check(outdir:str, # where each rank writes its masks and communication log
-                   world:int=2, steps:int=12, update_frequency:int=3, growth:str='random', port:int=None) -> list:
-    "Train `TinyLKNet` with DDP on `world` gloo processes; return each rank's saved masks and communication log."
-    from lkseg_nb.distributed import launch, find_free_port
-    from lkseg_nb import masking as _mod   # spawn pickles the worker by reference: use the exported one
-    port = port or find_free_port()
-    launch(_mod._ddp_worker, world, args=(port, str(outdir), steps, update_frequency, growth), port=port)
-    return [torch.load(os.path.join(outdir, f'rank{r}.pt'), weights_only=True) for r in range(world)]

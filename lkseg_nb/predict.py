@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from .config import load_config, repo_root, ConfigError, config_argparser, config_from_args
 from .labels import LabelMap
+from .utils import atomic_open
 from . import data_builder
 from .data import read_bin
 from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints, checkpoint_for
@@ -37,7 +38,7 @@ def write_prediction(out_dir, scan_path, pred_train, lm: LabelMap) -> Path:
     dst = Path(out_dir)/'sequences'/seq/'predictions'/f'{frame}.label'
     dst.parent.mkdir(parents=True, exist_ok=True)
     raw = lm.to_raw(np.asarray(pred_train)).astype(np.uint32)
-    tmp = dst.with_name(dst.name + '.tmp'); raw.tofile(tmp); os.replace(tmp, dst)
+    with atomic_open(dst) as f: raw.tofile(f)
     validate_prediction(dst, len(raw), lm)
     return dst
 
@@ -46,11 +47,9 @@ def zip_submission(out_dir, zip_path=None, description: str = 'lkseg_nb predicti
     out_dir = Path(out_dir); zip_path = Path(zip_path or out_dir/'submission.zip')
     files = sorted((out_dir/'sequences').glob('*/predictions/*.label'))
     if not files: raise FileNotFoundError(f"{out_dir}/sequences/*/predictions/*.label: nothing to zip")
-    tmp = zip_path.with_name(zip_path.name + '.tmp')
-    with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as z:
+    with atomic_open(zip_path) as fz, zipfile.ZipFile(fz, 'w', zipfile.ZIP_DEFLATED) as z:
         z.writestr('description.txt', description + '\n')
         for f in files: z.write(f, f.relative_to(out_dir).as_posix())
-    os.replace(tmp, zip_path)
     return zip_path
 
 # %% ../nbs/18_predict.ipynb #1761cd2a

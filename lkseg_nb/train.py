@@ -21,11 +21,11 @@ from .masking import masking_from_config
 from .cws import cws_from_config
 from .checkpoint import save_checkpoint, resume as resume_checkpoint, load_checkpoint_model_mask, library_versions
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
-from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port, unwrap, orderly_exit, launch
+from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port, unwrap, orderly_exit, launch, validate
+from .utils import to_device
 
 # %% auto #0
-__all__ = ['run_dir_of', 'git_revision', 'setup_process', 'build_model', 'Training', 'validate', 'to_device', 'main_worker',
-           'parse_args', 'main', 'tiny_overrides', 'kill_and_resume']
+__all__ = ['run_dir_of', 'git_revision', 'setup_process', 'build_model', 'Training', 'main_worker', 'parse_args', 'main']
 
 # %% ../nbs/16_train.ipynb #7e581783
 def run_dir_of(configs, run_dir=None) -> Path:
@@ -174,29 +174,6 @@ def resume(self: Training, path) -> bool:
         self.cws.load_state_dict(ex['cws'])
     self.log(f"resumed from {path}: epoch {self.epoch}, step {self.step}, batch {self.batch_in_epoch} of the epoch")
     return True
-
-# %% ../nbs/16_train.ipynb #960a40fa
-@torch.no_grad()
-def validate(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module
-             loader, # this rank's shard of the val split (may be shorter than other ranks', or empty)
-             device, num_classes: int, desc='val', show=True) -> torch.Tensor:
-    "Confusion matrix of `loader` (this rank's shard), summed over ranks once at the end. Rows = ground truth."
-    net = unwrap(model)   # DDP's forward broadcasts buffers: with shards of different lengths the ranks would deadlock
-    was_training = net.training
-    net.eval()
-    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
-    try:
-        for batch in tqdm(loader, desc=desc, leave=False, disable=not show):
-            if len(batch['points']) == 0: continue   # no point to score; the model is never given an empty batch
-            batch = to_device(batch, device)
-            pred = net(batch)['logits'].argmax(1)
-            cm += fast_hist(pred.cpu(), batch['labels'].cpu(), num_classes)
-    finally: net.train(was_training)
-    return all_reduce_hist(cm)   # the only collective of the validation
-
-def to_device(batch: dict, device) -> dict:
-    "Move the tensors of a batch to `device`."
-    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
 
 # %% ../nbs/16_train.ipynb #1947d067
 class _Skip(torch.utils.data.Sampler):
@@ -373,34 +350,3 @@ def main(argv=None) -> dict:
 
 # %% ../nbs/16_train.ipynb #cfb0d2e7
 if __name__ == '__main__' and '__file__' in globals(): main()
-
-# %% ../nbs/16_train.ipynb #7e8d4edd
-def tiny_overrides(data_dir, run_dir, steps_per_epoch_scans: int = 4) -> list:
-    "Overrides that shrink `configs/demo-cpu.yaml` to a seconds-long run on `data_dir` (tests and the notebook)."
-    return [f'dataset_params.train_data_loader.data_path={data_dir}', f'dataset_params.val_data_loader.data_path={data_dir}',
-            f'model_params.model_save_path={run_dir}', 'model_params.hiden_size=8', 'model_params.large_kernel_size=[3,3,3]',
-            'model_params.spatial_group_partition=[0,1,2,3]', 'model_params.spatial_shape=[64,64,16]',
-            'dataset_params.spatial_shape=[64,64,16]', 'dataset_params.min_volume_space=[-12.8,-12.8,-4]',
-            'dataset_params.max_volume_space=[12.8,12.8,2]', 'dataset_params.train_data_loader.num_workers=0',
-            'dataset_params.val_data_loader.num_workers=0', 'dataset_params.train_data_loader.batch_size=2',
-            'train_params.max_num_epochs=2', 'train_params.eval_every_n_steps=0', 'sparse_params.update_frequency=2',
-            'sparse_params.stop_sparse_epoch=2', 'train_params.deterministic=true', 'train_params.learning_rate=0.02']
-
-# %% ../nbs/16_train.ipynb #5ef8c327
-def kill_and_resume(config, overrides, run_dir, kill_after_step: int = 1, timeout: float = 600, args=()) -> dict:
-    "Start `python -m lkseg_nb.train` in a subprocess, SIGKILL it once `last.pt` holds step >= `kill_after_step`, then resume (`args`: extra options for both, e.g. `['--cpu']`)."
-    import signal
-    run_dir = Path(run_dir)
-    cmd = [sys.executable, '-m', 'lkseg_nb.train', '--config', str(config), '--fresh', '--run-dir', str(run_dir), *args,
-           *overrides, 'train_params.checkpoint_every_n_steps=1']
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=repo_root())
-    t0, killed_at = time.time(), None
-    while proc.poll() is None and time.time() - t0 < timeout:
-        m = run_dir/'metrics.jsonl'
-        steps = [json.loads(l)['step'] for l in m.read_text().splitlines() if l.strip()] if m.exists() else []
-        if steps and max(steps) >= kill_after_step + 1 and (run_dir/'last.pt').exists():
-            proc.send_signal(signal.SIGKILL); proc.wait(); killed_at = max(steps); break
-        time.sleep(0.05)
-    if killed_at is None: proc.kill(); raise RuntimeError(f"training ended before it could be killed (rc {proc.returncode})")
-    r = main(['--config', str(config), '--resume', '--run-dir', str(run_dir), *args, *overrides, 'train_params.checkpoint_every_n_steps=1'])
-    return {'killed_after_step': killed_at, **r}
