@@ -69,6 +69,6 @@ def text_table(rows: list, # dicts, one per row (a missing key is an empty cell)
                cols: list, # the keys shown, in order (also the header)
               ) -> str:
     "Left-aligned columns as wide as their widest cell, a header and a rule of dashes."
-    w = {c: max(len(str(c)), *(len(str(r.get(c, ''))) for r in rows)) for c in cols}
+    w = {c: max([len(str(c))] + [len(str(r.get(c, ''))) for r in rows]) for c in cols}
     line = lambda r: '  '.join(str(r.get(c, '')).ljust(w[c]) for c in cols)
     return '\n'.join([line({c: c for c in cols}), line({c: '-' * w[c] for c in cols})] + [line(r) for r in rows])
