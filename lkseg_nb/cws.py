@@ -10,6 +10,7 @@ import torch
 from fastcore.basics import patch
 import torch.nn as nn
 from .model import SparseBasicBlock
+from .utils import timed
 
 # %% auto #0
 __all__ = ['find_blocks', 'block_parts', 'keep_count', 'channel_scores', 'ChannelSelector', 'live_channels', 'export_compact',
@@ -269,9 +270,7 @@ def cws_from_config(sparse_params: Mapping,  # the config's `sparse_params` sect
 def _timed_forward(model, vb, maps_t, blk_t):
     "One no-grad forward on a shallow copy of the voxelized batch `vb`; returns seconds."
     b = dict(vb); maps_t[0] = blk_t[0] = 0.
-    t0 = time.perf_counter()
-    with torch.no_grad(): model(b)
-    return time.perf_counter() - t0
+    with torch.no_grad(): return timed(lambda: model(b))   # `lkseg_nb.utils.timed`: CUDA synchronised before and after
 
 @torch.no_grad()
 def compare_efficiency(configs: Mapping,  # model config (`model_params`, `dataset_params`)
