@@ -545,15 +545,15 @@ def step_profile(ctx:dict) -> dict:
         batches.append(b)
         if len(batches) > R: break
     acc = {'opt': 0., 'mask': 0.}
-    def timed(fn, key):
+    def accumulating(fn, key):
         @functools.wraps(fn)   # keeps the LR scheduler's `_wrapped_by_lr_sched` marker on optimizer.step
         def wrapper(*a, **k):
             cuda_sync(); t0 = time.perf_counter()
             try: return fn(*a, **k)
             finally: cuda_sync(); acc[key] += time.perf_counter() - t0
         return wrapper
-    undo = [_swap(t.optimizer, 'step', timed(t.optimizer.step, 'opt'))]
-    if t.mask is not None: undo.append(_swap(t.mask, 'step', timed(t.mask.step, 'mask')))
+    undo = [_swap(t.optimizer, 'step', accumulating(t.optimizer.step, 'opt'))]
+    if t.mask is not None: undo.append(_swap(t.mask, 'step', accumulating(t.mask.step, 'mask')))
     steps, mask_s, opt_s = [], [], []
     try:
         for i, b in enumerate(tqdm(batches, desc='training steps', leave=False, disable=not ctx.get('progress', True))):
