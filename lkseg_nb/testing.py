@@ -14,8 +14,10 @@ from .distributed import init_distributed, orderly_exit, launch, find_free_port
 __all__ = ['tiny_overrides', 'ddp_mask_check']
 
 # %% ../nbs/15a_testing.ipynb #7e8d4edd
-def tiny_overrides(data_dir, run_dir, steps_per_epoch_scans: int = 4) -> list:
-    "Overrides that shrink `configs/demo-cpu.yaml` to a seconds-long run on `data_dir` (tests and the notebook)."
+def tiny_overrides(data_dir, # a SemanticKITTI-layout folder (`sequences/`) used for both training and validation
+                   run_dir, # the run directory (`model_params.model_save_path`)
+                  ) -> list:
+    "Overrides that shrink `configs/demo-cpu.yaml` to a seconds-long run on `data_dir`: 8 channels, 3³ kernels, a 64×64×16 grid, 2 epochs."
     return [f'dataset_params.train_data_loader.data_path={data_dir}', f'dataset_params.val_data_loader.data_path={data_dir}',
             f'model_params.model_save_path={run_dir}', 'model_params.hiden_size=8', 'model_params.large_kernel_size=[3,3,3]',
             'model_params.spatial_group_partition=[0,1,2,3]', 'model_params.spatial_shape=[64,64,16]',
@@ -62,7 +64,12 @@ def _ddp_worker(rank:int, world:int, port:int, outdir:str, steps:int, update_fre
         _ddp_train(rank, world, outdir, steps, update_frequency, growth)
 
 def ddp_mask_check(outdir:str, # where each rank writes its masks and communication log
-                   world:int=2, steps:int=12, update_frequency:int=3, growth:str='random', port:int=None) -> list:
+                   world:int=2, # gloo processes
+                   steps:int=12, # training steps
+                   update_frequency:int=3, # a topology update every this many steps
+                   growth:str='random', # `Masking`'s growth mode
+                   port:int=None, # rendezvous port (default: a free one)
+                  ) -> list:
     "Train `TinyLKNet` with DDP on `world` gloo processes; return each rank's saved masks and communication log."
     from lkseg_nb import testing as _mod   # spawn pickles the worker by reference: use the exported one
     port = port or find_free_port()
