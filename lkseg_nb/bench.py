@@ -16,7 +16,10 @@ from .config import repo_root, load_config
 from .sparse import SparseTensor, SubMConv3d, build_subm_map, random_sparse_tensor, compare_with_dense, spconv_available
 from .model import build_model, reference_config
 from .flops import count_flops, summarize
-from .masking import Masking, ddp_mask_check
+from .masking import Masking
+from .testing import ddp_mask_check
+from .utils import atomic_write, timed, cuda_sync
+from .data import read_bin
 from .cws import ChannelSelector, export_compact
 from .synth import write_dataset
 from .train import git_revision, setup_process, Training
@@ -171,14 +174,6 @@ def to_markdown(result:dict) -> str:
     return '\n'.join(out)
 
 # %% ../nbs/23_bench.ipynb #2c6f2310
-def _atomic_write_text(path:Path, text:str):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
-        os.chmod(tmp, 0o644); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-
 def write_results(result:dict, # a suite result (`run_suite`)
                   out_dir, # folder (created) that gets bench.json and bench.txt
                  ) -> dict:
@@ -187,8 +182,8 @@ def write_results(result:dict, # a suite result (`run_suite`)
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"bench: --out {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     paths = dict(json=str(out/'bench.json'), table=str(out/'bench.txt'))
-    _atomic_write_text(out/'bench.json', json.dumps({**result, 'files': paths}, indent=1, ensure_ascii=False) + '\n')
-    _atomic_write_text(out/'bench.txt', format_table(result) + '\n')
+    atomic_write(out/'bench.json', json.dumps({**result, 'files': paths}, indent=1, ensure_ascii=False) + '\n')
+    atomic_write(out/'bench.txt', format_table(result) + '\n')
     return paths
 
 def load_results(path) -> dict:
@@ -211,9 +206,7 @@ def scan_voxels(bin_path, # SemanticKITTI .bin (float32 x, y, z, remission)
                 hi:Sequence[float]=(50., 50., 2.), # crop maximum (x, y, z), exclusive
                ) -> tuple:
     "Unique voxel indices int32 [M, 4] (0, z, y, x) of one scan cropped to (lo, hi), rows in the model voxelizer's order ((x, y, z) ascending), and the grid (D, H, W)."
-    pts = np.fromfile(bin_path, dtype=np.float32)
-    if pts.size % 4: raise ValueError(f"{bin_path}: size {pts.size} floats is not a multiple of 4 (x, y, z, remission)")
-    xyz = pts.reshape(-1, 4)[:, :3].astype(np.float64)
+    xyz = read_bin(bin_path)[:, :3].astype(np.float64)   # the project's one scan reader (checks the file size)
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     xyz = xyz[((xyz > lo) & (xyz < hi)).all(1)]
     shape = np.ceil((hi - lo) / voxel_size - 1e-9).astype(np.int64)
@@ -253,9 +246,9 @@ def scan_batch(path, # SemanticKITTI .bin (float32 x, y, z, remission)
                seed:int=0, # label seed
               ) -> dict:
     "One scan cropped to (lo, hi) as a one-sample batch in the collate format (zero normals, random labels: timing only)."
-    pts = np.fromfile(path, dtype=np.float32)
-    if pts.size == 0 or pts.size % 4: raise ValueError(f"{path}: {pts.size} floats is not a positive multiple of 4 (x, y, z, remission)")
-    raw = torch.from_numpy(pts.reshape(-1, 4))
+    pts = read_bin(path)   # the project's one scan reader (checks the file size)
+    if len(pts) == 0: raise ValueError(f"{path}: an empty scan")
+    raw = torch.from_numpy(pts)
     keep = ((raw[:, :3] > torch.tensor(lo, dtype=torch.float32)) & (raw[:, :3] < torch.tensor(hi, dtype=torch.float32))).all(1)
     n = int(keep.sum())
     if n == 0: raise ValueError(f"{path}: no point inside the crop {tuple(lo)}..{tuple(hi)}")
@@ -265,9 +258,6 @@ def scan_batch(path, # SemanticKITTI .bin (float32 x, y, z, remission)
             'point_num': [n], 'origin_len': [len(raw)], 'path': [str(path)]}
 
 # %% ../nbs/23_bench.ipynb #2fb503cf
-def _timed(f) -> float:
-    t = time.perf_counter(); f(); return time.perf_counter() - t
-
 def benchmark_subm(indices:Tensor, # int32 [M, 4] voxel coordinates
                    spatial_shape:Sequence[int], # grid (D, H, W)
                    kernel_size:int=9, # SubM kernel
@@ -312,11 +302,11 @@ def benchmark_subm(indices:Tensor, # int32 [M, 4] voxel coordinates
     fwd(); fwdbwd(); gemm()  # warm-up
     rows = []
     for _ in range(repeats):
-        r = dict(gemm_default=_timed(gemm) / reps, gemm_1thread=_timed(gemm1) / reps)
+        r = dict(gemm_default=timed(gemm) / reps, gemm_1thread=timed(gemm1) / reps)
         r['gemm'] = min(r['gemm_default'], r['gemm_1thread'])  # reference = the faster dense GEMM of this round
         r.update(build=build_subm_map(st.indices, st.spatial_shape, kernel_size).build_s,
-                 fwd=_timed(fwd), fwdbwd=_timed(fwdbwd))
-        if sp_conv is not None: r.update(sp_build_fwd=_timed(sp_build), sp_fwd=_timed(sp_fwd), sp_fwdbwd=_timed(sp_fwdbwd))
+                 fwd=timed(fwd), fwdbwd=timed(fwdbwd))
+        if sp_conv is not None: r.update(sp_build_fwd=timed(sp_build), sp_fwd=timed(sp_fwd), sp_fwdbwd=timed(sp_fwdbwd))
         rows.append(r)
     med = lambda k: statistics.median(r[k] for r in rows)
     gemm_flop = 2 * M * C * C
@@ -418,12 +408,6 @@ def model_variants(configs:dict, # model config (`model_params`, `dataset_params
         out[name], out[f'{name} + CWS {keep_ratio:g} compact'] = sds, export_compact(masked, sel)
     return out
 
-def _sync():
-    if torch.cuda.is_available(): torch.cuda.synchronize()
-
-def _timed(f) -> float:
-    _sync(); t = time.perf_counter(); f(); _sync()
-    return time.perf_counter() - t
 
 def _forward(m, batch):
     m.eval()
@@ -470,9 +454,9 @@ def bench_model(ctx:dict) -> list:
         order = names[r % len(names):] + names[:r % len(names)]   # rotate: no model always runs first
         passes = {n: [] for n in names}
         for _ in range(P):                                        # interleaved: a burst of load spreads over the models
-            for n in order: passes[n].append(_timed(lambda: _forward(models[n], batch)))
+            for n in order: passes[n].append(timed(lambda: _forward(models[n], batch)))
         for n in names: t_inf[n].append(min(passes[n])); t_all[n].append(passes[n])   # load only ever adds time
-        for n in order: t_step[n].append(_timed(lambda: _fwd_bwd(models[n], batch)))
+        for n in order: t_step[n].append(timed(lambda: _fwd_bwd(models[n], batch)))
     base = next(iter(models))
     rows = []
     for n in models:
@@ -561,26 +545,26 @@ def step_profile(ctx:dict) -> dict:
         batches.append(b)
         if len(batches) > R: break
     acc = {'opt': 0., 'mask': 0.}
-    def timed(fn, key):
+    def accumulating(fn, key):
         @functools.wraps(fn)   # keeps the LR scheduler's `_wrapped_by_lr_sched` marker on optimizer.step
         def wrapper(*a, **k):
-            _sync(); t0 = time.perf_counter()
+            cuda_sync(); t0 = time.perf_counter()
             try: return fn(*a, **k)
-            finally: _sync(); acc[key] += time.perf_counter() - t0
+            finally: cuda_sync(); acc[key] += time.perf_counter() - t0
         return wrapper
-    undo = [_swap(t.optimizer, 'step', timed(t.optimizer.step, 'opt'))]
-    if t.mask is not None: undo.append(_swap(t.mask, 'step', timed(t.mask.step, 'mask')))
+    undo = [_swap(t.optimizer, 'step', accumulating(t.optimizer.step, 'opt'))]
+    if t.mask is not None: undo.append(_swap(t.mask, 'step', accumulating(t.mask.step, 'mask')))
     steps, mask_s, opt_s = [], [], []
     try:
         for i, b in enumerate(tqdm(batches, desc='training steps', leave=False, disable=not ctx.get('progress', True))):
             acc.update(opt=0., mask=0.)
             u0 = t.mask.num_updates if t.mask is not None else 0
-            dt = _timed(lambda: t._train_step(b))
+            dt = timed(lambda: t._train_step(b))
             if i == 0 or (t.mask is not None and t.mask.num_updates != u0): continue   # warm-up / a topology update
             steps.append(dt); mask_s.append(acc['mask']); opt_s.append(acc['opt'])
     finally:
         for u in reversed(undo): u()
-    upd = [_timed(t.mask.truncate_weights) for _ in range(R)] if t.mask is not None else []
+    upd = [timed(t.mask.truncate_weights) for _ in range(R)] if t.mask is not None else []
     ctx['cache']['steps'] = p = dict(step_s=steps, mask_step_s=mask_s, optimizer_step_s=opt_s, update_s=upd,
                                      batch_size=L.batch_size, points=[len(b['points']) for b in batches[1:]])
     return p
@@ -748,12 +732,12 @@ def bench_gpu(ctx:dict) -> list:
     name = torch.cuda.get_device_name(0)
     for _ in range(warm): _forward(model, batch)
     torch.cuda.reset_peak_memory_stats()
-    fwd = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
+    fwd = [timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
     fwd_mem = torch.cuda.max_memory_allocated() / 2**20
     def fwd_amp():
         with torch.autocast('cuda', dtype=torch.float16): _forward(model, batch)
     for _ in range(warm): fwd_amp()
-    fwd16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
+    fwd16 = [timed(fwd_amp) * 1e3 for _ in range(R)]
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     def step(amp, scaler):
         model.train(); opt.zero_grad(set_to_none=True)
@@ -767,7 +751,7 @@ def bench_gpu(ctx:dict) -> list:
         scaler = torch.amp.GradScaler('cuda', enabled=amp)
         for _ in range(warm): step(amp, scaler)
         torch.cuda.reset_peak_memory_stats()
-        res[amp] = ([_timed(lambda: step(amp, scaler)) * 1e3 for _ in range(R)], torch.cuda.max_memory_allocated() / 2**20)
+        res[amp] = ([timed(lambda: step(amp, scaler)) * 1e3 for _ in range(R)], torch.cuda.max_memory_allocated() / 2**20)
     f32, amp = statistics.median(res[False][0]), statistics.median(res[True][0])
     alts = {}   # the other CUDA routes (fresh voxelisation each pass, so no pair cache is shared)
     import lkseg_nb.sparse as _sp
@@ -779,12 +763,12 @@ def bench_gpu(ctx:dict) -> list:
             _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = route
             try:
                 for _ in range(warm): _forward(model, batch)
-                t32 = [_timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
+                t32 = [timed(lambda: _forward(model, batch)) * 1e3 for _ in range(R)]
                 for _ in range(warm): fwd_amp()
-                t16 = [_timed(fwd_amp) * 1e3 for _ in range(R)]
+                t16 = [timed(fwd_amp) * 1e3 for _ in range(R)]
                 scaler = torch.amp.GradScaler('cuda')
                 for _ in range(warm): step(True, scaler)
-                alts[route] = (t32, t16, [_timed(lambda: step(True, scaler)) * 1e3 for _ in range(R)], None)
+                alts[route] = (t32, t16, [timed(lambda: step(True, scaler)) * 1e3 for _ in range(R)], None)
             except Exception as e: alts[route] = (None, None, None, f"{type(e).__name__}: {str(e)[:200]}")
     finally: _sp.CUDA_BACKEND, _sp.SPCONV_CUDA_ALGO = default
     sp = _spconv_version() or 'spconv absent'
@@ -871,7 +855,7 @@ def run_suite(only=None, # sections to run (None = all), e.g. 'sparse,model' or 
 # %% ../nbs/23_bench.ipynb #e340dffd
 def main(argv:Optional[Sequence[str]]=None) -> dict:
     "Command line: `python -m lkseg_nb.bench [--quick] [--only ...] [--repeats N] [--out DIR] [--scan PATH]`; prints the table."
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.bench',
+    p = argparse.ArgumentParser(prog='lkseg_nb bench',
                                 description='lkseg_nb benchmark suite: one table of same-run ratios against the targets, and bench.json.')
     p.add_argument('--quick', action='store_true', help='cropped scan and smaller widths (tens of seconds; rows say so)')
     p.add_argument('--only', default=None, help=f"comma-separated sections out of {','.join(SECTIONS)} (default: all)")

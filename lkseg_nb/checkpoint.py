@@ -11,6 +11,7 @@ import os, sys, random, warnings, platform
 from pathlib import Path
 from collections.abc import Mapping
 import numpy as np, torch, torch.nn as nn
+from .utils import atomic_open
 from .masking import masks_from_groups, _canon
 
 # %% ../nbs/11_checkpoint.ipynb #0f684105
@@ -61,21 +62,9 @@ def to_safe(obj):
 def atomic_save(obj, # anything `torch.save` accepts
                 path, # destination; replaced only once the new file is complete on disk
                 **save_kw):
-    "`torch.save` to a temporary file in the same folder, flush + fsync, then rename over `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(obj, f, **save_kw); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try: os.fsync(fd)
-        finally: os.close(fd)
-    except OSError: pass   # directories cannot be fsynced on every platform
-    return path
+    "`torch.save` to a temporary file in the same folder, flush + fsync, then rename over `path` (`lkseg_nb.utils.atomic_open`)."
+    with atomic_open(path, 'wb', fsync=True) as f: torch.save(obj, f, **save_kw)
+    return Path(path)
 
 # %% ../nbs/11_checkpoint.ipynb #92b0d5e7
 def _unwrap(model): return model.module if hasattr(model, 'module') and isinstance(model.module, nn.Module) else model

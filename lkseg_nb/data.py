@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, warnings
 from pathlib import Path
 import numpy as np
+from .utils import atomic_open
 from .labels import LabelMap
 
 # %% auto #0
@@ -43,11 +44,6 @@ def read_label(path,  # a SemanticKITTI `.label` file
     return lab
 
 # %% ../nbs/03_data.ipynb #c0602357
-def _atomic_tofile(arr: np.ndarray, path: Path):
-    tmp = path.with_name(path.name + '.tmp')
-    arr.tofile(tmp)
-    os.replace(tmp, path)
-
 def write_scan(root,  # folder holding `sequences/`
                seq: int,  # sequence number
                frame: int,  # frame number
@@ -61,13 +57,13 @@ def write_scan(root,  # folder holding `sequences/`
     vdir = root / 'sequences' / f'{seq:02d}' / 'velodyne'
     vdir.mkdir(parents=True, exist_ok=True)
     bin_path = vdir / f'{frame:06d}.bin'
-    _atomic_tofile(points, bin_path)
+    with atomic_open(bin_path) as f: points.tofile(f)   # a reader never sees half a file
     if labels is not None:
         labels = np.ascontiguousarray(labels, dtype=np.uint32)
         if len(labels) != len(points): raise ValueError(f"{len(labels)} labels for {len(points)} points")
         ldir = root / 'sequences' / f'{seq:02d}' / 'labels'
         ldir.mkdir(parents=True, exist_ok=True)
-        _atomic_tofile(labels, ldir / f'{frame:06d}.label')
+        with atomic_open(ldir / f'{frame:06d}.label') as f: labels.tofile(f)
     return bin_path
 
 # %% ../nbs/03_data.ipynb #1b672928

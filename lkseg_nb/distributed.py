@@ -13,13 +13,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from tqdm.auto import tqdm
+from .utils import to_device
+from .metrics import fast_hist, all_reduce_hist
 
 # %% auto #0
 __all__ = ['TORCHRUN_KEYS', 'torchrun_env', 'find_free_port', 'init_distributed', 'is_dist', 'get_rank', 'get_world_size',
            'is_main_process', 'barrier', 'cleanup', 'orderly_exit', 'all_reduce_sum', 'per_rank_batch_size', 'launch',
-           'importable', 'SyncBatchNormFn', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'tiny_bn_net', 'syncbn_data',
-           'syncbn_reference', 'syncbn_selfcheck', 'wrap_ddp', 'unwrap', 'ddp_toy_data', 'ddp_reference',
-           'ddp_selfcheck', 'model_selfcheck']
+           'importable', 'SyncBatchNormFn', 'CPUSyncBatchNorm', 'convert_sync_batchnorm', 'wrap_ddp', 'unwrap',
+           'validate']
 
 # %% ../nbs/15_distributed.ipynb #847ea8dc
 TORCHRUN_KEYS = ('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
@@ -513,3 +515,22 @@ def model_selfcheck(points: Sequence[int] = (200, 700), # points of the sample o
                 plain_bn_logits=_max_diff(torch.cat([g['plain_logits'] for g in got]), ref_logits) / float(ref_logits.abs().max()),
                 ranks_agree=max(_max_diff(g['grads'][n], got[0]['grads'][n]) for g in got for n in ref_grads),
                 n_grads=len(ref_grads))
+
+# %% ../nbs/15_distributed.ipynb #960a40fa
+@torch.no_grad()
+def validate(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module
+             loader, # this rank's shard of the val split (may be shorter than other ranks', or empty)
+             device, num_classes: int, desc='val', show=True) -> torch.Tensor:
+    "Confusion matrix of `loader` (this rank's shard), summed over ranks once at the end. Rows = ground truth."
+    net = unwrap(model)   # DDP's forward broadcasts buffers: with shards of different lengths the ranks would deadlock
+    was_training = net.training
+    net.eval()
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    try:
+        for batch in tqdm(loader, desc=desc, leave=False, disable=not show):
+            if len(batch['points']) == 0: continue   # no point to score; the model is never given an empty batch
+            batch = to_device(batch, device)
+            pred = net(batch)['logits'].argmax(1)
+            cm += fast_hist(pred.cpu(), batch['labels'].cpu(), num_classes)
+    finally: net.train(was_training)
+    return all_reduce_hist(cm)   # the only collective of the validation

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from omegaconf import OmegaConf
-from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, ConfigError
+from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, ConfigError, config_argparser, config_from_args, existing_file
 from .labels import LabelMap
 from .data import read_label, read_bin
 from . import data_builder
@@ -19,13 +19,14 @@ from .data_builder import tta_vote
 from .model import get_model_class
 from .checkpoint import load_checkpoint_model_mask
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
-from .train import to_device, run_dir_of
+from .utils import to_device
+from .train import run_dir_of
 from .distributed import (init_distributed, orderly_exit, launch, find_free_port, torchrun_env, unwrap,
                                   get_rank, get_world_size, is_main_process)
 
 # %% auto #0
-__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'split_loader', 'evaluate', 'sharded_worker', 'run_sharded',
-           'add_process_options', 'main']
+__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'checkpoint_for', 'split_loader', 'evaluate', 'sharded_worker',
+           'run_sharded', 'add_process_options', 'main']
 
 # %% ../nbs/17_evaluate.ipynb #65e2bd78
 def _vote_result(v, c: torch.Tensor) -> tuple:
@@ -104,7 +105,9 @@ def fill_out_of_crop(xyz,  # [N, >=3] coordinates of ONE scan (numpy or torch; o
     if xyz.dim() != 2 or xyz.shape[0] != len(pred) or xyz.shape[1] < 3:
         raise ValueError(f"fill_out_of_crop: xyz {tuple(xyz.shape)} must be [{len(pred)}, >=3]")
     xyz = xyz[:, :3].to(dev, torch.float32)
-    hit, miss = covered.nonzero().squeeze(1), (~covered).nonzero().squeeze(1)
+    finite = torch.isfinite(xyz).all(1).to(covered.device)   # a NaN/inf point has no nearest neighbour: it keeps 0 (and is no one's neighbour)
+    hit, miss = (covered & finite).nonzero().squeeze(1), (~covered & finite).nonzero().squeeze(1)
+    if len(hit) == 0 or len(miss) == 0: return out
     nn = _nearest_index(xyz[miss.to(dev)], xyz[hit.to(dev)], chunk_elems).to(pred.device)
     out[miss] = pred[hit[nn]]
     return out
@@ -115,6 +118,13 @@ def load_model(configs, checkpoint, device):
     model = get_model_class(configs['model_params'].model_architecture)(configs)
     model, _ = load_checkpoint_model_mask(checkpoint, model, device='cpu', strict=True)
     return model.to(device).eval()
+
+def checkpoint_for(configs, # the whole config (reads `model_params.model_load_path` and `model_save_path`)
+                   checkpoint=None, # `--checkpoint`, when given
+                  ) -> Path:
+    "The checkpoint evaluate and predict load: `checkpoint`, else `model_params.model_load_path` (checked now), else RUN_DIR/best.pt."
+    if checkpoint: return Path(checkpoint)
+    return existing_file(configs, 'model_params.model_load_path') or run_dir_of(configs)/'best.pt'
 
 def split_loader(configs, # the whole config; only `dataset_params.val_data_loader` (and `num_vote`) is read
                  imageset: str | None = None, # another split for that loader (`predict`: 'test'); None = as configured
@@ -220,16 +230,14 @@ def _prints() -> bool:
 
 def main(argv=None) -> dict:
     "`python -m lkseg_nb.evaluate --config CFG [--checkpoint PT] [--nprocs N] [--cpu] [key=value ...]`"
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.evaluate', description='TTA evaluation on the val split.')
-    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'), help='YAML config (default: %(default)s)')
+    p = config_argparser('lkseg_nb evaluate', 'TTA evaluation on the val split.')
     p.add_argument('--checkpoint', default=None, help='default: model_params.model_load_path, else RUN_DIR/best.pt')
-    p.add_argument('--num-vote', type=int, default=None, help='override dataset_params.num_vote')
+    p.add_argument('--num-vote', type=int, default=None, help='dataset_params.num_vote (wins over an override)')
     add_process_options(p)
-    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
     a = p.parse_args(argv)
-    ov = list(a.overrides) + ([f'dataset_params.num_vote={a.num_vote}'] if a.num_vote else [])
-    cfg = load_config(a.config, ov)
-    ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
+    cfg = config_from_args(a, parser=p, after=[f'dataset_params.num_vote={a.num_vote}'] if a.num_vote else [])
+    try: ck = str(checkpoint_for(cfg, a.checkpoint))
+    except ConfigError as e: p.error(str(e))
     t0 = time.time()
     r = run_sharded('lkseg_nb.evaluate:evaluate', cfg, (ck,), a.nprocs, a.cpu, a.port, a.ip)
     if not _prints(): return r

@@ -11,6 +11,7 @@ import torch
 import lkseg_nb
 from .config import load_config, list_configs, config_dir, repo_root, ConfigError
 from .labels import LabelMap, class_table
+from .utils import atomic_write, text_table
 
 # %% auto #0
 __all__ = ['RESULTS', 'PUBLISHED', 'environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main',
@@ -35,11 +36,6 @@ def check_configs() -> list:
     return rows
 
 # %% ../nbs/20_main.ipynb #0cad9445
-def _table(rows, cols) -> str:
-    w = {c: max(len(str(c)), *(len(str(r.get(c, ''))) for r in rows)) for c in cols}
-    line = lambda r: '  '.join(str(r.get(c, '')).ljust(w[c]) for c in cols)
-    return '\n'.join([line({c: c for c in cols}), line({c: '-'*w[c] for c in cols})] + [line(r) for r in rows])
-
 def simulate_if_needed(out: Path, seed: int = 0, n_train: int = 40, n_val: int = 10, n_test: int = 4, cols: int = 512) -> dict:
     "Write the embedded simulated data set unless an identical, complete one is already there."
     import json
@@ -98,13 +94,13 @@ def main(argv=None):
     t0 = time.time()
     print('lkseg_nb main job —', ', '.join(f'{k} {v}' for k, v in environment().items()))
     rows = check_configs()
-    print('\nShipped configs:\n' + _table(rows, ['config', 'ok', 'grid', 'kernel', 'width', 'epochs', 'error']))
+    print('\nShipped configs:\n' + text_table(rows, ['config', 'ok', 'grid', 'kernel', 'width', 'epochs', 'error']))
     if not all(r['ok'] for r in rows): sys.exit(1)
     data = Path(a.data).resolve()
     ov = [f'dataset_params.train_data_loader.data_path={data}', f'dataset_params.val_data_loader.data_path={data}', *a.overrides]
     cfg = config_from_args(a, extra=ov[:2], parser=p)   # a config error: usage + one line, exit status 2
     lm = LabelMap.from_yaml(cfg.dataset_params.label_mapping or None)
-    print('\nLabel table:\n' + _table(class_table(lm), ['id', 'name', 'raw', 'rgb', 'thing']))
+    print('\nLabel table:\n' + text_table(class_table(lm), ['id', 'name', 'raw', 'rgb', 'thing']))
     if a.check_only: return 0
     from lkseg_nb import train, evaluate as ev, predict as pr, plots
     from lkseg_nb.metrics import format_iou_table
@@ -169,9 +165,7 @@ def write_results(run_dir, # the run directory (`runs/demo-cpu`)
            'out_of_crop': int(e['out_of_crop']), 'steps': int(steps), 'train_minutes': round(train_s / 60, 2),
            'wall_minutes': round(wall_s / 60, 2), 'environment': environment(),
            'pictures': [_rel(q, run_dir) for q in pictures]}
-    out = run_dir/RESULTS; tmp = out.with_suffix('.tmp')
-    tmp.write_text(json.dumps(res, indent=1) + '\n'); tmp.replace(out)
-    return out
+    return atomic_write(run_dir/RESULTS, json.dumps(res, indent=1) + '\n')
 
 def readme_picture(run_dir, # run directory with the job's `prediction_val_3d_{ground_truth,prediction}.ply`
                    out_png, # where to write the picture

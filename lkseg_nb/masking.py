@@ -4,14 +4,13 @@
 
 # %% auto #0
 __all__ = ['PRUNE_MODES', 'GROWTH_MODES', 'REDISTRIBUTION_MODES', 'INIT_MODES', 'GRANULARITIES', 'CosineDecay', 'group_slices',
-           'group_index', 'erk_densities', 'Masking', 'masks_from_groups', 'masks_to_groups', 'add_module',
-           'apply_mask', 'step', 'truncate_weights', 'check_sync', 'stats', 'state_dict', 'load_state_dict',
-           'masking_from_config', 'DenseSubM', 'ToyBlock', 'TinyLKNet', 'ddp_mask_check']
+           'group_index', 'erk_densities', 'Masking', 'masks_from_groups', 'masks_to_groups', 'masking_from_config']
 
 # %% ../nbs/10_masking.ipynb #e9ca60dc
 import math, os, warnings
 from collections.abc import Mapping
 import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 import torch.distributed as dist
 
 # %% ../nbs/10_masking.ipynb #21952dd2
@@ -159,43 +158,38 @@ class Masking:
     def _groups(self, name): return group_slices(self.partition, self.params[name].shape[1:4])
 
 # %% ../nbs/10_masking.ipynb #9301df3f
-def _method(cls):
-    "Attach the decorated function to `cls` (lets a class be documented one method per cell without fastcore)."
-    def deco(f): setattr(cls, f.__name__, f); return f
-    return deco
-
-@_method(Masking)
-def _comm(self, fn:str, tensor:torch.Tensor, **kw):
+@patch
+def _comm(self: Masking, fn:str, tensor:torch.Tensor, **kw):
     "The only way Masking talks to other ranks: every call is logged in `comm_log` as (step, op, bytes)."
     self.comm_log.append((self.steps, fn, tensor.numel()*tensor.element_size()))
     getattr(dist, fn)(tensor, **kw)
     return tensor
 
-@_method(Masking)
-def _generator(self, update:int) -> torch.Generator:
+@patch
+def _generator(self: Masking, update:int) -> torch.Generator:
     "CPU generator seeded from `(seed, update)`: every rank draws the same random topology, no broadcast needed."
     return torch.Generator().manual_seed((int(self.seed) * 1_000_003 + int(update) * 7919 + 17) % (2**63 - 1))
 
 # %% ../nbs/10_masking.ipynb #a7c3e2b1
-@_method(Masking)
-def _unit_shape(self, n) -> tuple:
+@patch
+def _unit_shape(self: Masking, n) -> tuple:
     "Shape of parameter `n` in mask units: the weight's own shape ('weight') or `[1,kD,kH,kW,1]` ('tap')."
     s = tuple(self.params[n].shape)
     return s if self.granularity == 'weight' else (1, *s[1:4], 1)
 
-@_method(Masking)
-def _units(self, t:torch.Tensor) -> torch.Tensor:
+@patch
+def _units(self: Masking, t:torch.Tensor) -> torch.Tensor:
     "Reduce a full-size score `[C_out,kD,kH,kW,C_in]` to units: identity ('weight') or the sum over C_out x C_in of each tap ('tap')."
     return t if self.granularity == 'weight' else t.sum(dim=(0, 4), keepdim=True)
 
-@_method(Masking)
-def _unit_mask(self, n) -> torch.Tensor:
+@patch
+def _unit_mask(self: Masking, n) -> torch.Tensor:
     "The bool mask of parameter `n` in units (a tap mask is all-0 or all-1 over its channels, so the max is exact)."
     m = self.masks[n]
     return m.bool() if self.granularity == 'weight' else m.amax(dim=(0, 4), keepdim=True).bool()
 
-@_method(Masking)
-def _expand(self, n, u:torch.Tensor) -> torch.Tensor:
+@patch
+def _expand(self: Masking, n, u:torch.Tensor) -> torch.Tensor:
     "A unit tensor of parameter `n` at full size (a contiguous copy for 'tap', `u` itself for 'weight')."
     return u if self.granularity == 'weight' else u.expand(self.params[n].shape).contiguous()
 
@@ -243,8 +237,8 @@ def masks_to_groups(mask:torch.Tensor, # full-size mask `[C_out,kD,kH,kW,C_in]`
     return out
 
 # %% ../nbs/10_masking.ipynb #4138cda5
-@_method(Masking)
-def add_module(self,
+@patch
+def add_module(self: Masking,
                module:nn.Module, # the model (DDP-wrapped or not); mask names drop a leading 'module.'
                pre_masks:Mapping=None, # masks from a checkpoint: {name: full mask} or the reference's {name: {group: mask}}
               ):
@@ -270,8 +264,8 @@ def add_module(self,
     self.apply_mask()
     return self
 
-@_method(Masking)
-def _init_random(self):
+@patch
+def _init_random(self: Masking):
     "Draw exactly `round(density_g * units_g)` active units (weights or taps) per spatial group, uniformly at random."
     shapes = {}   # group shapes in units: [C_out,gd,gh,gw,C_in] ('weight') or [1,gd,gh,gw,1] ('tap')
     for n,p in self.params.items():
@@ -290,8 +284,8 @@ def _init_random(self):
             m[:, sd, sh, sw, :] = flat.view(shapes[(n,g)])
         self._set_mask(n, self._expand(n, m))
 
-@_method(Masking)
-def _init_from(self, pre_masks):
+@patch
+def _init_from(self: Masking, pre_masks):
     "Take masks from a checkpoint (full-size or the reference's per-group dict, any layout, with/without 'module.')."
     pm = {_canon(k): v for k,v in pre_masks.items()}
     missing, extra = sorted(set(self.params) - set(pm)), sorted(set(pm) - set(self.params))
@@ -308,17 +302,17 @@ def _init_from(self, pre_masks):
                              f"all 1 over C_out x C_in (a mask saved with granularity='weight' cannot be used)")
         self._set_mask(n, m)
 
-@_method(Masking)
-def _set_mask(self, n, m):
+@patch
+def _set_mask(self: Masking, n, m):
     p = self.params[n]
     self.masks[n] = m.to(device=self.device if self.device is not None else p.device, dtype=p.dtype)
     u = self._unit_mask(n)   # per-group budgets are counted in units (weights or taps)
     self.targets[n] = [int(u[:, sd, sh, sw, :].sum()) for sd,sh,sw in self._groups(n)]
 
 # %% ../nbs/10_masking.ipynb #35dd2377
-@_method(Masking)
+@patch
 @torch.no_grad()
-def apply_mask(self):
+def apply_mask(self: Masking):
     "Zero the masked weights and their optimizer state (SGD momentum, Adam `exp_avg`/`exp_avg_sq`)."
     for n,p in self.params.items():
         m = self.masks[n]
@@ -327,8 +321,8 @@ def apply_mask(self):
         for k in _STATE_KEYS:
             if k in st and torch.is_tensor(st[k]) and st[k].shape == p.shape: st[k].mul_(m)
 
-@_method(Masking)
-def _scaler_skipped(self) -> bool:
+@patch
+def _scaler_skipped(self: Masking) -> bool:
     "Did the GradScaler skip this iteration's optimizer step (inf/nan gradients)?"
     s = self.scaler
     if s is None or not s.is_enabled(): return False
@@ -338,8 +332,8 @@ def _scaler_skipped(self) -> bool:
     return any(p.grad is not None and not bool(torch.isfinite(p.grad).all())   # called after update(): look ourselves
                for grp in self.optimizer.param_groups for p in grp['params'])
 
-@_method(Masking)
-def step(self) -> bool:
+@patch
+def step(self: Masking) -> bool:
     "Once per iteration, instead of `optimizer.step()` (after `scaler.step(optimizer)` when fp16); True if the topology changed."
     if self.fp16 and self._scaler_skipped():
         self.skipped_steps += 1
@@ -365,8 +359,8 @@ def _topk_among(score:torch.Tensor, allowed:torch.Tensor, k:int, largest:bool=Tr
     s = torch.where(allowed.reshape(-1), s, torch.full_like(s, bad))
     return torch.topk(s, k, largest=largest).indices
 
-@_method(Masking)
-def _growth_score(self, n, gen):
+@patch
+def _growth_score(self: Masking, n, gen):
     "Growth score in units: one uniform draw per unit ('random'), else |grad| / |EMA of grad| summed over the unit."
     p = self.params[n]
     if self.growth_mode == 'random': return torch.rand(self._unit_shape(n), generator=gen).to(p.device)
@@ -376,8 +370,8 @@ def _growth_score(self, n, gen):
         return self._units(p.grad.detach().abs())
     return self._units(self.ema[n].abs())
 
-@_method(Masking)
-def _layer_stat(self, n):
+@patch
+def _layer_stat(self: Masking, n):
     "Share of the pruned budget a layer receives under redistribution (Dettmers' statistics)."
     m, p = self.masks[n].bool(), self.params[n].detach()
     nnz = int(m.sum())
@@ -385,9 +379,9 @@ def _layer_stat(self, n):
     src = p.abs() if self.redistribution_mode == 'magnitude' else self.ema[n].abs()
     return float(src[m].mean()) if nnz else 0.
 
-@_method(Masking)
+@patch
 @torch.no_grad()
-def truncate_weights(self):
+def truncate_weights(self: Masking):
     "One topology update: prune the smallest-magnitude active units (weights or taps), regrow exactly as many, new weights at 0."
     rate, gen = self.prune_rate, self._generator(self.num_updates)
     old = {n: self._unit_mask(n) for n in self.masks}   # everything below works in units; expanded at commit
@@ -454,8 +448,8 @@ def truncate_weights(self):
     return rec
 
 # %% ../nbs/10_masking.ipynb #30e3c808
-@_method(Masking)
-def check_sync(self):
+@patch
+def check_sync(self: Masking):
     "All-reduce a small checksum of the masks (2 doubles per layer) and raise if ranks disagree."
     vec = torch.tensor([v for n in self.params for v in
                         (float(self.masks[n].sum()), float(self.masks[n].reshape(-1).nonzero().double().sum()))],
@@ -464,8 +458,8 @@ def check_sync(self):
     self._comm('all_reduce', hi, op=dist.ReduceOp.MAX); self._comm('all_reduce', lo, op=dist.ReduceOp.MIN)
     if not torch.equal(hi, lo): raise RuntimeError(f"Masking: masks differ across ranks after update {self.num_updates} (step {self.steps})")
 
-@_method(Masking)
-def stats(self) -> dict:
+@patch
+def stats(self: Masking) -> dict:
     "Logging statistics: density per layer and per spatial group, prune rate, exploration ('fired') rate."
     tot = sum(m.numel() for m in self.masks.values())
     return dict(step=self.steps, prune_rate=self.prune_rate, skipped_steps=self.skipped_steps,
@@ -474,8 +468,8 @@ def stats(self) -> dict:
                 overall_density=sum(float(m.sum()) for m in self.masks.values())/tot,
                 fired_rate=sum(float(f.sum()) for f in self.fired.values())/tot)
 
-@_method(Masking)
-def state_dict(self) -> dict:
+@patch
+def state_dict(self: Masking) -> dict:
     "Everything needed to resume the topology exactly (weights_only-safe types)."
     return {'masks': {n: m.detach().cpu().clone() for n,m in self.masks.items()},
             'fired': {n: f.cpu().clone() for n,f in self.fired.items()},
@@ -484,8 +478,8 @@ def state_dict(self) -> dict:
             'seed': int(self.seed), 'prune_rate': self.prune_rate, 'granularity': self.granularity,
             'decay': self.prune_rate_decay.state_dict() if self.prune_rate_decay is not None else {}}
 
-@_method(Masking)
-def load_state_dict(self, sd:dict):
+@patch
+def load_state_dict(self: Masking, sd:dict):
     "Restore `state_dict()` output (call after `add_module`); the saved `granularity` (absent = 'weight') must match."
     saved = sd.get('granularity', 'weight')
     if saved != self.granularity:
@@ -557,49 +551,3 @@ class TinyLKNet(nn.Module):
         x = self.stem(x)
         for b in self.blocks: x = b(x)
         return self.head(x)
-
-# %% ../nbs/10_masking.ipynb #082bf90f
-def _ddp_train(rank:int, world:int, outdir:str, steps:int, update_frequency:int, growth:str):
-    "The check's training on one rank; every object it makes (the DDP model, the optimizer, the wrapped collectives) is gone when it returns."
-    calls, holder, saved = [], {}, {}   # every Python-level collective, with the Masking step it happened at
-    for op in ('broadcast', 'all_reduce', 'all_gather', 'reduce', 'scatter', 'gather', 'send', 'isend'):
-        orig = saved[op] = getattr(dist, op)
-        def wrapped(t, *a, _orig=orig, _op=op, **kw):
-            calls.append((holder['mask'].steps if 'mask' in holder else -1, _op, t.numel()*t.element_size())); return _orig(t, *a, **kw)
-        setattr(dist, op, wrapped)
-    try:
-        torch.manual_seed(0)
-        model = nn.parallel.DistributedDataParallel(TinyLKNet(width=4, k=9))
-        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        torch.manual_seed(1 + rank)                  # different data AND a different global RNG on each rank
-        mask = Masking(opt, None, spatial_partition=[0,3,6,9], prune_rate_decay=CosineDecay(0.3, steps), growth_mode=growth,
-                       update_frequency=update_frequency, sparsity=0.5, distributed=True, stop_iter=10**9)
-        holder['mask'] = mask
-        mask.add_module(model)
-        for _ in range(steps):
-            x = torch.randn(2, 4, 6, 6, 6); y = torch.randint(0, 3, (2, 6, 6, 6))
-            opt.zero_grad(); F.cross_entropy(model(x), y).backward(); mask.step()
-        torch.save({'masks': {n: m.cpu() for n,m in mask.masks.items()}, 'calls': calls, 'comm_log': mask.comm_log,
-                    'num_updates': mask.num_updates, 'mask_bytes': sum(m.numel()*4 for m in mask.masks.values())},
-                   os.path.join(outdir, f'rank{rank}.pt'))
-    finally:
-        for op, f in saved.items(): setattr(dist, op, f)   # the wrappers hold the Masking, which holds the DDP model
-        holder.clear()
-
-def _ddp_worker(rank:int, world:int, port:int, outdir:str, steps:int, update_frequency:int, growth:str):
-    "Body of the multi-process gloo check (importable, so spawn can pickle it): train, then the orderly teardown of `lkseg_nb.distributed`."
-    from .distributed import init_distributed, orderly_exit
-    torch.set_num_threads(1)
-    warnings.filterwarnings('ignore', message='Grad strides')
-    init_distributed(rank, world, port=port, backend='gloo', timeout_s=300)
-    with orderly_exit():   # barrier, then destroy the group, after _ddp_train's objects are gone
-        _ddp_train(rank, world, outdir, steps, update_frequency, growth)
-
-def ddp_mask_check(outdir:str, # where each rank writes its masks and communication log
-                   world:int=2, steps:int=12, update_frequency:int=3, growth:str='random', port:int=None) -> list:
-    "Train `TinyLKNet` with DDP on `world` gloo processes; return each rank's saved masks and communication log."
-    from lkseg_nb.distributed import launch, find_free_port
-    from lkseg_nb import masking as _mod   # spawn pickles the worker by reference: use the exported one
-    port = port or find_free_port()
-    launch(_mod._ddp_worker, world, args=(port, str(outdir), steps, update_frequency, growth), port=port)
-    return [torch.load(os.path.join(outdir, f'rank{r}.pt'), weights_only=True) for r in range(world)]

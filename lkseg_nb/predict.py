@@ -8,11 +8,12 @@ import argparse, copy, os, sys, time, zipfile
 from pathlib import Path
 import numpy as np
 import torch
-from .config import load_config, repo_root
+from .config import load_config, repo_root, ConfigError, config_argparser, config_from_args
 from .labels import LabelMap
+from .utils import atomic_open
 from . import data_builder
 from .data import read_bin
-from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints
+from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints, checkpoint_for
 from .distributed import barrier, is_main_process, get_world_size
 from .metrics import all_reduce_hist
 from .train import run_dir_of
@@ -37,7 +38,7 @@ def write_prediction(out_dir, scan_path, pred_train, lm: LabelMap) -> Path:
     dst = Path(out_dir)/'sequences'/seq/'predictions'/f'{frame}.label'
     dst.parent.mkdir(parents=True, exist_ok=True)
     raw = lm.to_raw(np.asarray(pred_train)).astype(np.uint32)
-    tmp = dst.with_name(dst.name + '.tmp'); raw.tofile(tmp); os.replace(tmp, dst)
+    with atomic_open(dst) as f: raw.tofile(f)
     validate_prediction(dst, len(raw), lm)
     return dst
 
@@ -46,11 +47,9 @@ def zip_submission(out_dir, zip_path=None, description: str = 'lkseg_nb predicti
     out_dir = Path(out_dir); zip_path = Path(zip_path or out_dir/'submission.zip')
     files = sorted((out_dir/'sequences').glob('*/predictions/*.label'))
     if not files: raise FileNotFoundError(f"{out_dir}/sequences/*/predictions/*.label: nothing to zip")
-    tmp = zip_path.with_name(zip_path.name + '.tmp')
-    with zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as z:
+    with atomic_open(zip_path) as fz, zipfile.ZipFile(fz, 'w', zipfile.ZIP_DEFLATED) as z:
         z.writestr('description.txt', description + '\n')
         for f in files: z.write(f, f.relative_to(out_dir).as_posix())
-    os.replace(tmp, zip_path)
     return zip_path
 
 # %% ../nbs/18_predict.ipynb #1761cd2a
@@ -76,15 +75,14 @@ def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
 
 def main(argv=None) -> dict:
     "`python -m lkseg_nb.predict --config CFG [--checkpoint PT] [--out DIR] [--nprocs N] [--cpu] [key=value ...]`"
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.predict', description='Predict the test split and zip a submission.')
-    p.add_argument('--config', default=str(repo_root()/'configs'/'demo-cpu.yaml'), help='YAML config (default: %(default)s)')
+    p = config_argparser('lkseg_nb predict', 'Predict the test split and zip a submission.')
     p.add_argument('--checkpoint', default=None, help='default: model_params.model_load_path, else RUN_DIR/best.pt')
     p.add_argument('--out', default=None, help='default: RUN_DIR/submission')
     add_process_options(p)
-    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
     a = p.parse_args(argv)
-    cfg = load_config(a.config, a.overrides)
-    ck = a.checkpoint or cfg.model_params.model_load_path or str(run_dir_of(cfg)/'best.pt')
+    cfg = config_from_args(a, parser=p)
+    try: ck = str(checkpoint_for(cfg, a.checkpoint))
+    except ConfigError as e: p.error(str(e))
     out = a.out or str(run_dir_of(cfg)/'submission')
     t0 = time.time(); r = run_sharded('lkseg_nb.predict:predict', cfg, (ck, out), a.nprocs, a.cpu, a.port, a.ip)
     if not _prints(): return r

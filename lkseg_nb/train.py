@@ -6,12 +6,13 @@
 from __future__ import annotations
 import argparse, json, os, platform, shutil, subprocess, sys, time, warnings
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 import torch.nn as nn
 from omegaconf import OmegaConf
 from tqdm.auto import tqdm
-from .config import load_config, to_yaml, ConfigError, repo_root, shared_path
+from .config import load_config, to_yaml, ConfigError, repo_root, shared_path, config_argparser, config_from_args, existing_file
 from .seed import rank_seed, seed_everything
 from .labels import get_SemKITTI_label_name
 from . import data_builder, loss_builder, optim_builder
@@ -20,11 +21,11 @@ from .masking import masking_from_config
 from .cws import cws_from_config
 from .checkpoint import save_checkpoint, resume as resume_checkpoint, load_checkpoint_model_mask, library_versions
 from .metrics import fast_hist, per_class_iou, mean_iou, all_reduce_hist, format_iou_table
-from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port, unwrap, orderly_exit, launch
+from .distributed import init_distributed, convert_sync_batchnorm, cleanup, find_free_port, unwrap, orderly_exit, launch, validate
+from .utils import to_device
 
 # %% auto #0
-__all__ = ['run_dir_of', 'git_revision', 'setup_process', 'build_model', 'Training', 'validate', 'to_device', 'main_worker',
-           'parse_args', 'main', 'tiny_overrides', 'kill_and_resume']
+__all__ = ['run_dir_of', 'git_revision', 'setup_process', 'build_model', 'Training', 'main_worker', 'parse_args', 'main']
 
 # %% ../nbs/16_train.ipynb #7e581783
 def run_dir_of(configs, run_dir=None) -> Path:
@@ -118,7 +119,8 @@ class Training:
         if self.writer is not None: self.writer.close(); self.writer = None
 
 # %% ../nbs/16_train.ipynb #af7eda8b
-def _open_logs(self: Training):
+@patch
+def open_logs(self: Training):
     "Create the run directory (rank 0): resolved config, versions, git revision, TensorBoard writer."
     if not self.main: return
     self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,8 @@ def _open_logs(self: Training):
         self.writer = SummaryWriter(str(self.run_dir/'tb'))
     except Exception as e: self.log(f"TensorBoard disabled: {e}")
 
-def _record(self: Training, kind: str, **values):
+@patch
+def record(self: Training, kind: str, **values):
     "Append one line to `metrics.jsonl` and the scalars to TensorBoard (rank 0)."
     if not self.main: return
     row = {'kind': kind, 'epoch': self.epoch, 'step': self.step, **values}
@@ -139,14 +142,16 @@ def _record(self: Training, kind: str, **values):
         for k, v in values.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool): self.writer.add_scalar(f'{kind}/{k}', v, self.step)
 
-def _gather_skipped(self: Training) -> list:
+@patch
+def gather_skipped(self: Training) -> list:
     "This epoch's replaced training scans of every rank (a collective when distributed: every rank calls it at the same point)."
     if self.world <= 1: return list(self.skipped)
     got = [None] * self.world
     torch.distributed.all_gather_object(got, list(self.skipped))
     return [p for g in got for p in g]
 
-def _save(self: Training, name: str):
+@patch
+def save(self: Training, name: str):
     "Write `name`.pt atomically with everything needed to resume (rank 0; every rank calls it, for the skipped-scan list)."
     skipped = self.gather_skipped()
     if not self.main: return
@@ -155,7 +160,8 @@ def _save(self: Training, name: str):
                     extra={'batch_in_epoch': self.batch_in_epoch, 'best_miou': self.best_miou, 'skipped': skipped,
                            **({'cws': self.cws.state_dict()} if self.cws is not None else {})})
 
-def _resume(self: Training, path) -> bool:
+@patch
+def resume(self: Training, path) -> bool:
     "Restore model, optimizer, scheduler, scaler, masks, RNG and counters from a checkpoint."
     ck = resume_checkpoint(path, self.model, self.optimizer, self.scheduler, self.scaler, self.mask,
                            map_location=self.device)
@@ -169,31 +175,6 @@ def _resume(self: Training, path) -> bool:
     self.log(f"resumed from {path}: epoch {self.epoch}, step {self.step}, batch {self.batch_in_epoch} of the epoch")
     return True
 
-Training.open_logs, Training.record, Training.gather_skipped, Training.save, Training.resume = _open_logs, _record, _gather_skipped, _save, _resume
-
-# %% ../nbs/16_train.ipynb #960a40fa
-@torch.no_grad()
-def validate(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module
-             loader, # this rank's shard of the val split (may be shorter than other ranks', or empty)
-             device, num_classes: int, desc='val', show=True) -> torch.Tensor:
-    "Confusion matrix of `loader` (this rank's shard), summed over ranks once at the end. Rows = ground truth."
-    net = unwrap(model)   # DDP's forward broadcasts buffers: with shards of different lengths the ranks would deadlock
-    was_training = net.training
-    net.eval()
-    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
-    try:
-        for batch in tqdm(loader, desc=desc, leave=False, disable=not show):
-            if len(batch['points']) == 0: continue   # no point to score; the model is never given an empty batch
-            batch = to_device(batch, device)
-            pred = net(batch)['logits'].argmax(1)
-            cm += fast_hist(pred.cpu(), batch['labels'].cpu(), num_classes)
-    finally: net.train(was_training)
-    return all_reduce_hist(cm)   # the only collective of the validation
-
-def to_device(batch: dict, device) -> dict:
-    "Move the tensors of a batch to `device`."
-    return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
-
 # %% ../nbs/16_train.ipynb #1947d067
 class _Skip(torch.utils.data.Sampler):
     "Yield the sampler's indices after skipping the first `n` (resume in the middle of an epoch)."
@@ -201,6 +182,7 @@ class _Skip(torch.utils.data.Sampler):
     def __iter__(self): return (i for j, i in enumerate(self.sampler) if j >= self.n)
     def __len__(self): return max(0, len(self.sampler) - self.n)
 
+@patch
 def _epoch_loader(self: Training):
     "The train loader of this epoch: sampler epoch set, dataset epoch set, and already-done batches skipped."
     if hasattr(self.train_sampler, 'set_epoch'): self.train_sampler.set_epoch(self.epoch)
@@ -211,6 +193,7 @@ def _epoch_loader(self: Training):
     return torch.utils.data.DataLoader(ds, batch_size=L.batch_size, sampler=_Skip(self.train_sampler, self.batch_in_epoch * L.batch_size),
                                        num_workers=L.num_workers, collate_fn=L.collate_fn, worker_init_fn=L.worker_init_fn)
 
+@patch
 def _train_step(self: Training, batch) -> dict:
     "One iteration: forward, loss, backward, clipping, optimizer step through Masking, scheduler step per iteration."
     batch = to_device(batch, self.device)
@@ -243,7 +226,8 @@ def _train_step(self: Training, batch) -> dict:
         loss = loss.clone(); torch.distributed.all_reduce(loss); loss /= self.world
     return {'loss': float(loss), 'grad_norm': float(gn), 'lr': self.optimizer.param_groups[0]['lr']}
 
-def _fit(self: Training, stop_after_steps: int | None = None):
+@patch
+def fit(self: Training, stop_after_steps: int | None = None):
     "Train to `max_num_epochs` (or stop after `stop_after_steps` more steps): validate, log and checkpoint as configured."
     tp = self.configs['train_params']
     eval_every, ck_every = int(tp.eval_every_n_steps), int(tp.get('checkpoint_every_n_steps', 0) or 0)
@@ -280,7 +264,8 @@ def _fit(self: Training, stop_after_steps: int | None = None):
     if self.last_eval_step != self.step: self.evaluate(final=True)   # not twice when the last step was just validated
     return self
 
-def _evaluate(self: Training, final: bool = False) -> float:
+@patch
+def evaluate(self: Training, final: bool = False) -> float:
     "Validate, log per-class IoU and mIoU, keep `best.pt` and `last.pt`."
     if self.val_loader is None: self.save('last'); return float('nan')
     self.last_eval_step = self.step
@@ -290,6 +275,7 @@ def _evaluate(self: Training, final: bool = False) -> float:
     miou = mean_iou(iou)
     improved = miou > self.best_miou
     if improved: self.best_miou = miou
+    optim_builder.step_on_metric(self.scheduler, miou)   # ReduceLROnPlateau keeps it for its epoch-end step; a no-op for the others
     self.log(format_iou_table(iou, list(self.label_names.values())) + f"\nstep {self.step}: val mIoU {100*miou:.2f} (best {100*self.best_miou:.2f})")
     self.record('val', miou=miou, best_miou=self.best_miou,
                 **{f'iou/{self.label_names[c]}': float(iou[c]) for c in range(1, nc) if not np.isnan(iou[c])})
@@ -297,8 +283,6 @@ def _evaluate(self: Training, final: bool = False) -> float:
     self.save('last')
     if improved: self.save('best')
     return miou
-
-Training._epoch_loader, Training._train_step, Training.fit, Training.evaluate = _epoch_loader, _train_step, _fit, _evaluate
 
 # %% ../nbs/16_train.ipynb #81494110
 def main_worker(local_rank: int, nprocs: int, configs, opts: dict | None = None) -> dict:
@@ -321,11 +305,9 @@ def _train(configs, device, opts: dict) -> dict:
         return {'step': t.step, 'epoch': t.epoch, 'best_miou': t.best_miou, 'run_dir': str(t.run_dir)}
     finally: t.close()
 
-def parse_args(argv=None):
-    "Command-line options of `python -m lkseg_nb.train`."
-    p = argparse.ArgumentParser(prog='python -m lkseg_nb.train', description='Train largekernelseg (LSK3DNet).')
-    p.add_argument('--config', '--config_path', dest='config', default=str(repo_root()/'configs'/'demo-cpu.yaml'),
-                   help='YAML config (default: %(default)s)')
+def _parser():
+    "The parser of `lkseg_nb train` (`python -m lkseg_nb.train`)."
+    p = config_argparser('lkseg_nb train', 'Train largekernelseg (LSK3DNet).')
     p.add_argument('--run-dir', default=None, help='run directory (default: model_params.model_save_path)')
     p.add_argument('--resume', action='store_true', help='continue from RUN_DIR/last.pt')
     p.add_argument('--fresh', action='store_true', help='start over even if RUN_DIR/last.pt exists')
@@ -334,13 +316,18 @@ def parse_args(argv=None):
     p.add_argument('--cpu', action='store_true', help='train on CPU even when CUDA is available')
     p.add_argument('--debug', action='store_true', help='autograd anomaly detection (slow)')
     p.add_argument('--stop-after-steps', type=int, default=None, help='stop (and save last.pt) after this many steps')
-    p.add_argument('overrides', nargs='*', help='section.key=value config overrides')
-    return p.parse_args(argv)
+    return p
+
+def parse_args(argv=None):
+    "Command-line options of `lkseg_nb train`: `--config`, the options above, `section.key=value` overrides."
+    return _parser().parse_args(argv)
 
 def main(argv=None) -> dict:
     "Entry point: one process, `--nprocs N` processes with `mp.spawn`, or one process per torchrun worker."
-    a = parse_args(argv)
-    configs = load_config(a.config, a.overrides)
+    p = _parser(); a = p.parse_args(argv)
+    configs = config_from_args(a, parser=p)
+    try: existing_file(configs, 'model_params.model_load_path')   # a missing start checkpoint stops here, before the run directory is touched
+    except ConfigError as e: p.error(str(e))
     run_dir = run_dir_of(configs, a.run_dir)
     resume = a.resume or ((run_dir/'last.pt').exists() and not a.fresh)
     if resume and not a.resume: print(f"{run_dir/'last.pt'} exists: resuming (pass --fresh to start over)")
@@ -363,34 +350,3 @@ def main(argv=None) -> dict:
 
 # %% ../nbs/16_train.ipynb #cfb0d2e7
 if __name__ == '__main__' and '__file__' in globals(): main()
-
-# %% ../nbs/16_train.ipynb #7e8d4edd
-def tiny_overrides(data_dir, run_dir, steps_per_epoch_scans: int = 4) -> list:
-    "Overrides that shrink `configs/demo-cpu.yaml` to a seconds-long run on `data_dir` (tests and the notebook)."
-    return [f'dataset_params.train_data_loader.data_path={data_dir}', f'dataset_params.val_data_loader.data_path={data_dir}',
-            f'model_params.model_save_path={run_dir}', 'model_params.hiden_size=8', 'model_params.large_kernel_size=[3,3,3]',
-            'model_params.spatial_group_partition=[0,1,2,3]', 'model_params.spatial_shape=[64,64,16]',
-            'dataset_params.spatial_shape=[64,64,16]', 'dataset_params.min_volume_space=[-12.8,-12.8,-4]',
-            'dataset_params.max_volume_space=[12.8,12.8,2]', 'dataset_params.train_data_loader.num_workers=0',
-            'dataset_params.val_data_loader.num_workers=0', 'dataset_params.train_data_loader.batch_size=2',
-            'train_params.max_num_epochs=2', 'train_params.eval_every_n_steps=0', 'sparse_params.update_frequency=2',
-            'sparse_params.stop_sparse_epoch=2', 'train_params.deterministic=true', 'train_params.learning_rate=0.02']
-
-# %% ../nbs/16_train.ipynb #5ef8c327
-def kill_and_resume(config, overrides, run_dir, kill_after_step: int = 1, timeout: float = 600, args=()) -> dict:
-    "Start `python -m lkseg_nb.train` in a subprocess, SIGKILL it once `last.pt` holds step >= `kill_after_step`, then resume (`args`: extra options for both, e.g. `['--cpu']`)."
-    import signal
-    run_dir = Path(run_dir)
-    cmd = [sys.executable, '-m', 'lkseg_nb.train', '--config', str(config), '--fresh', '--run-dir', str(run_dir), *args,
-           *overrides, 'train_params.checkpoint_every_n_steps=1']
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=repo_root())
-    t0, killed_at = time.time(), None
-    while proc.poll() is None and time.time() - t0 < timeout:
-        m = run_dir/'metrics.jsonl'
-        steps = [json.loads(l)['step'] for l in m.read_text().splitlines() if l.strip()] if m.exists() else []
-        if steps and max(steps) >= kill_after_step + 1 and (run_dir/'last.pt').exists():
-            proc.send_signal(signal.SIGKILL); proc.wait(); killed_at = max(steps); break
-        time.sleep(0.05)
-    if killed_at is None: proc.kill(); raise RuntimeError(f"training ended before it could be killed (rc {proc.returncode})")
-    r = main(['--config', str(config), '--resume', '--run-dir', str(run_dir), *args, *overrides, 'train_params.checkpoint_every_n_steps=1'])
-    return {'killed_after_step': killed_at, **r}

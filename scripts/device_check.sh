@@ -26,7 +26,7 @@ timeout "${BENCH_T:-240}" $PY -m lkseg_nb.bench --only gpu --out "$OUT" 2>&1 | t
 fi
 has tests || exit 0
 echo "== notebooks with #| cuda cells (LKSEG_TEST_FLAGS=cuda)"
-NBS="${NBS:-05_transforms 07_sparse 08_model 15_distributed 16_train 17_evaluate 18_predict 21_multigpu 23_bench}"
+NBS="${NBS:-05_transforms 07d_sparse 08_model 15_distributed 16_train 17_evaluate 18_predict 21_multigpu 23_bench}"
 K=$(echo $NBS | sed 's/ / or /g'); N=$(echo $NBS | wc -w)
 LKSEG_TEST_FLAGS=cuda LKSEG_NB_TIMEOUT="${LKSEG_NB_TIMEOUT:-250}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" timeout "${TEST_T:-360}" \
   $PY -m pytest tests/test_notebooks.py -k "$K" -n "$N" -p no:cacheprovider -rs -v 2>&1 | tee "$OUT/tests.log"

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.xdist_group('ddp')   # one multi-process test at a time
 
 def _cfg(data_dir, run_dir, num_vote):
     from lkseg_nb.config import load_config
-    from lkseg_nb.train import tiny_overrides
+    from lkseg_nb.testing import tiny_overrides
     ov = tiny_overrides(data_dir, run_dir) + [f'dataset_params.num_vote={num_vote}', 'dataset_params.val_data_loader.batch_size=2']
     if num_vote > 1: ov += ['dataset_params.val_data_loader.rotate_aug=true', 'dataset_params.val_data_loader.flip_aug=true']
     return load_config(ROOT/'configs'/'demo-cpu.yaml', ov)
@@ -58,7 +58,7 @@ def run_cases(root, ck, out_root, device='cpu'):
     from lkseg_nb.distributed import wrap_ddp, convert_sync_batchnorm, get_world_size
     from lkseg_nb.evaluate import evaluate, load_model, split_loader
     from lkseg_nb.predict import predict
-    from lkseg_nb.train import validate
+    from lkseg_nb.distributed import validate
     res, counts = {}, {}
     for k in SCANS:
         for v in VOTES:
@@ -93,7 +93,8 @@ def _worker(local_rank, nprocs, root, ck, out_root, result_path):
 @pytest.fixture(scope='module')
 def setup():
     from lkseg_nb.synth import write_dataset
-    from lkseg_nb.train import main as train_main, tiny_overrides
+    from lkseg_nb.train import main as train_main
+    from lkseg_nb.testing import tiny_overrides
     d = Path(tempfile.mkdtemp(prefix='lkseg_ddp_consistency_'))
     for k in SCANS:
         write_dataset(d/f'sim{k}', seed=10 + k, n_train=2 if k == SCANS[0] else 0, n_val=k, n_test=k, beams=16, cols=256, progress=False)
@@ -131,7 +132,7 @@ def test_torchrun_evaluate(setup):
     import subprocess
     from lkseg_nb.distributed import find_free_port
     from lkseg_nb.metrics import per_class_iou, mean_iou
-    from lkseg_nb.train import tiny_overrides
+    from lkseg_nb.testing import tiny_overrides
     d, ref = setup
     want = f"val mIoU {100 * mean_iou(per_class_iou(torch.as_tensor(ref[(3, 4)]['confusion']))):.2f}"
     ov = tiny_overrides(d/'sim3', d/'unused') + ['dataset_params.num_vote=4', 'dataset_params.val_data_loader.batch_size=2',

@@ -12,7 +12,7 @@ This script
 3. checks every internal link and `#anchor` of the pages (a browser check of the whole site is
    tests/test_docs_browser.py).
 
-Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 22_viz.ipynb ...] [--force] [--strict] [--jobs 2]
+Usage: python tools/build_docs.py [--out _docs] [--only index.ipynb 19a_viz.ipynb ...] [--force] [--strict] [--jobs 2]
 Needs: nbdev (dev requirement), markdown and pygments (already installed with tensorboard / ipython).
 """
 from __future__ import annotations

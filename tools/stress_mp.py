@@ -7,7 +7,7 @@ Checks (all on CPU with gloo, 2 processes, on tiny simulated scans and a tiny mo
                 (one rank's shard is empty: the case that used to deadlock)
   eval2         python -m lkseg_nb.evaluate --nprocs 2 --cpu, 3 val scans, num_vote 2; must print the 1-process mIoU
   pred2         python -m lkseg_nb.predict --nprocs 2 --cpu, 3 test scans; files byte-identical to 1 process
-  mask          lkseg_nb.masking.ddp_mask_check (the masking notebook's 2-process DDP check)
+  mask          lkseg_nb.testing.ddp_mask_check (the 2-process DDP masking check of the test helpers page)
   bench         python -m lkseg_nb.bench --quick --only masking (the same check inside the benchmark)
   torchrun_eval torchrun --nproc_per_node 2 -m lkseg_nb.evaluate --cpu (same mIoU)
 A run fails on a non-zero exit code (a signal shows as a negative one: -6 is SIGABRT), a timeout, or a wrong result.
@@ -43,7 +43,8 @@ def setup(d: Path) -> dict:
     "Simulated scans (4 train, 1 val in sim1; 3 val and 3 test in sim3), a checkpoint, and the 1-process references."
     sys.path.insert(0, str(ROOT))
     from lkseg_nb.synth import write_dataset
-    from lkseg_nb.train import main as train_main, tiny_overrides
+    from lkseg_nb.train import main as train_main
+    from lkseg_nb.testing import tiny_overrides
     from lkseg_nb.evaluate import main as eval_main
     from lkseg_nb.predict import main as pred_main
     write_dataset(d/'sim1', seed=21, n_train=4, n_val=1, n_test=0, beams=16, cols=256, progress=False)
@@ -62,7 +63,7 @@ def setup(d: Path) -> dict:
 
 def check_cmd(name: str, d: Path, s: dict, i: int) -> tuple:
     "(command, verify(output) -> error message or None)"
-    from lkseg_nb.train import tiny_overrides
+    from lkseg_nb.testing import tiny_overrides
     py, ck = sys.executable, str(d/'run'/'best.pt')
     if name == 'train2':
         run = d/f'train2_{i}'
@@ -87,7 +88,7 @@ def check_cmd(name: str, d: Path, s: dict, i: int) -> tuple:
             return None if (out_dir/'submission.zip').exists() else 'no submission.zip'
         return cmd, verify
     if name == 'mask':
-        code = ("import tempfile, torch\nfrom lkseg_nb.masking import ddp_mask_check\nwith tempfile.TemporaryDirectory() as t:\n"
+        code = ("import tempfile, torch\nfrom lkseg_nb.testing import ddp_mask_check\nwith tempfile.TemporaryDirectory() as t:\n"
                 "    r = ddp_mask_check(t, world=2, steps=6, update_frequency=3)\n"
                 "assert all(torch.equal(r[0]['masks'][n], r[1]['masks'][n]) for n in r[0]['masks'])\nprint('masks equal')")
         return [py, '-c', code], lambda out: None if 'masks equal' in out else 'masks differ'
