@@ -59,12 +59,11 @@ def tta_overrides(num_vote: int) -> list:
 
 def picture(cfg, checkpoint, out_png) -> list:
     "Pictures of the first val scan (TTA and `dataset_params.out_of_crop` as configured): bird's-eye GT / prediction / error panels, and Open3D views."
-    from lkseg_nb import data_builder
-    from lkseg_nb.evaluate import tta_predictions, load_model, fill_out_of_crop
+    from lkseg_nb.evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader
     from lkseg_nb.data import read_bin, read_label
     from lkseg_nb.plots import bev_panels
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    _, loader, _ = data_builder.build(cfg.dataset_params, cfg.train_params)
+    loader = split_loader(cfg)   # the val split only: no training data needed
     model = load_model(cfg, checkpoint, device)
     path, pred, cov = next(iter(tta_predictions(model, loader, device, show=False)))
     lm = LabelMap.from_yaml(cfg.dataset_params.label_mapping or None)
