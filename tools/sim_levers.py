@@ -30,9 +30,14 @@ def _kv(items):
 
 
 def real_val_root(real: Path, seq: str, tmp: Path, zero_remission: bool) -> Path:
-    "A temporary `sequences/` folder whose val sequence (08) is the real sequence `seq` (linked; copied with remission zeroed if asked)."
+    """A temporary `sequences/` folder whose val sequence (08) is the real sequence `seq` (linked; copied with remission
+    zeroed if asked). Its train sequence (00) is one tiny simulated scan: the loader builder opens a train split too,
+    and it must never be the real scan."""
+    from lkseg_nb.synth import Sensor, simulate_scan
+    from lkseg_nb.data import write_scan
     root = tmp / 'real' / 'sequences'
     root.mkdir(parents=True)
+    write_scan(root.parent, 0, 0, *simulate_scan(0, 0, 0, sensor=Sensor(beams=8, cols=64)))
     src = real / 'sequences' / seq
     if not zero_remission:
         (root / '08').symlink_to(src.resolve())
@@ -77,7 +82,9 @@ def main(argv=None):
     if real is None or not (real / 'sequences' / a.real_seq).is_dir():
         sys.exit(f'error: no real SemanticKITTI sequence {a.real_seq} (pass --real DIR holding sequences/{a.real_seq})')
     work = Path(a.work) if a.work else ROOT / 'runs' / 'sim_levers' / a.name
-    rec = {'name': a.name, 'command': 'python tools/sim_levers.py ' + ' '.join(sys.argv[1:] if argv is None else argv), 'note': a.note}
+    args = list(sys.argv[1:] if argv is None else argv)
+    if '--note' in args: i = args.index('--note'); del args[i:i + 2]              # the note is recorded on its own
+    rec = {'name': a.name, 'command': 'python tools/sim_levers.py ' + ' '.join(args), 'note': a.note}
     t0 = time.time()
     if a.checkpoint is None:
         data = work / 'data'
@@ -96,7 +103,8 @@ def main(argv=None):
         ck, ov = Path(a.checkpoint), list(a.overrides)
     with tempfile.TemporaryDirectory(prefix='sim_levers_') as tmp:
         root = real_val_root(real, a.real_seq, Path(tmp), a.zero_remission)
-        cfg = load_config(a.config, ov + [f'dataset_params.val_data_loader.data_path={root}', 'dataset_params.num_vote=1'])
+        cfg = load_config(a.config, ov + [f'dataset_params.train_data_loader.data_path={root}', f'dataset_params.val_data_loader.data_path={root}',
+                                          'dataset_params.num_vote=1'])
         e = ev.evaluate(cfg, str(ck), show=False)
     cm = np.asarray(e['confusion']); names = e['names']
     gt = cm.sum(1); tp = np.diag(cm); union = gt + cm.sum(0) - tp
