@@ -206,6 +206,7 @@ class StreetGround:
     cross_half:float=5.0                # half width of the crossing street
     dash:tuple=(3.0, 6.0)               # centre-line dash length and period (m)
     mark_half:float=0.08                # half width of the painted lines
+    asphalt:float=1.0                   # remission factor of road and parking (the street's asphalt)
 
     def classify(self, x, y):
         "Raw class id (uint32) of ground points at road-frame coordinates (x, y)."
@@ -318,6 +319,7 @@ def raycast(scene:Scene,             # what to scan
         mat = np.array([GROUND_MATERIAL[int(r)] for r in graw.tolist()]) if len(graw) else np.zeros((0, 3))
         raw[g], inst[g] = graw, 0
         inc = 1.0 - sensor.incidence * (1.0 + d[idx[g], 2])             # cos(incidence) on the ground is -d_z
+        inc = inc * np.where(np.isin(graw, (40, 44)), scene.ground.asphalt, 1.0)
         rem[g], rstd[g], rough[g] = mat[:, 0] * inc, mat[:, 1], mat[:, 2]
     t = t + rng.normal(0, 1, len(t)) * np.hypot(sensor.range_noise, rough)
     ok = (t >= sensor.min_range) & (t <= sensor.max_range)
@@ -344,6 +346,7 @@ class WorldRules:
     cross_p:float=0.4            # probability of a crossing street
     green:tuple=(0.4, 1.6)       # vegetation density of the street (trees, hedges, bushes), drawn per scene
     fence_p:float=0.3            # probability of a fence in a gap between buildings
+    asphalt:tuple=(0.45, 1.15)   # remission factor of the street's asphalt (fresh asphalt is dark), drawn per scene
     tilt_deg:float=1.0           # std of the sensor's roll and pitch (car pitch, road slope), degrees
     cars:tuple=(4, 12)           # number of cars (min, max)
     trucks:tuple=(0, 1)
@@ -386,10 +389,10 @@ def _wheels(sc, x, y, yaw, L, Wd, raw, inst, rad=0.33):
 
 def _car(sc, rng, x, y, yaw, inst):
     L, Wd = float(np.clip(rng.normal(4.3, 0.35), 3.5, 5.2)), rng.uniform(1.65, 1.95)
-    rem = rng.uniform(0.03, 0.35)
+    rem = rng.uniform(0.01, 0.06) if rng.random() < 0.4 else rng.uniform(0.08, 0.35)   # dark paint returns little
     c, s = np.cos(yaw), np.sin(yaw)
     sc.add('box', (x, y, 0.65, L / 2, Wd / 2, 0.4, yaw), 10, inst, rem, 0.04)
-    sc.add('box', (x - 0.1 * L * c, y - 0.1 * L * s, 1.27, 0.27 * L, Wd / 2 - 0.08, 0.22, yaw), 10, inst, 0.06, 0.03)
+    sc.add('box', (x - 0.1 * L * c, y - 0.1 * L * s, 1.27, 0.27 * L, Wd / 2 - 0.08, 0.22, yaw), 10, inst, 0.03, 0.02)   # glass
     _wheels(sc, x, y, yaw, L, Wd, 10, inst)
 
 def _truck(sc, rng, x, y, yaw, inst):
@@ -434,7 +437,7 @@ def random_scene(rng=None, rules:WorldRules=WorldRules()):
     sy = _u(rng, (0.8, max(1.0, W - 1.5)))
     pose = (0.0, sy if flip else -sy, (np.pi if flip else 0.0) + rng.normal(0, 0.04))
     tilt = tuple(np.deg2rad(rng.normal(0, R.tilt_deg, 2)).tolist())
-    sc = Scene(ground=StreetGround(W, tuple(park), tuple(walk), cross, ch), pose=pose, tilt=tilt)
+    sc = Scene(ground=StreetGround(W, tuple(park), tuple(walk), cross, ch, asphalt=_u(rng, R.asphalt)), pose=pose, tilt=tilt)
     L = R.length
     inst = iter(range(1, 1 << 15))
     def crown(x, y, z, a, cz, rem):

@@ -74,7 +74,7 @@ def main(argv=None):
     ap.add_argument('--note', default='')
     ap.add_argument('--no-record', action='store_true', help='do not write the results file')
     ap.add_argument('overrides', nargs='*', help='config overrides section.key=value')
-    a = ap.parse_args(argv)
+    a = ap.parse_intermixed_args(argv)
     import torch
     from lkseg_nb.config import load_config, shared_path
     from lkseg_nb import synth, train, evaluate as ev
