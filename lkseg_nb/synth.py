@@ -346,7 +346,7 @@ class WorldRules:
     cross_p:float=0.4            # probability of a crossing street
     green:tuple=(0.4, 1.6)       # vegetation density of the street (trees, hedges, bushes), drawn per scene
     fence_p:float=0.3            # probability of a fence in a gap between buildings
-    asphalt:tuple=(0.45, 1.15)   # remission factor of the street's asphalt (fresh asphalt is dark), drawn per scene
+    asphalt:tuple=(0.85, 1.15)   # remission factor of the street's asphalt, drawn per scene
     tilt_deg:float=1.0           # std of the sensor's roll and pitch (car pitch, road slope), degrees
     cars:tuple=(4, 12)           # number of cars (min, max)
     trucks:tuple=(0, 1)

@@ -10,7 +10,7 @@ repository and nothing is fitted to them. mIoU is reported over the classes pres
 ('miou_present') and under the project's official convention ('miou').
 """
 from __future__ import annotations
-import argparse, ast, json, shutil, sys, tempfile, time
+import argparse, ast, json, shlex, sys, tempfile, time
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -84,7 +84,7 @@ def main(argv=None):
     work = Path(a.work) if a.work else ROOT / 'runs' / 'sim_levers' / a.name
     args = list(sys.argv[1:] if argv is None else argv)
     if '--note' in args: i = args.index('--note'); del args[i:i + 2]              # the note is recorded on its own
-    rec = {'name': a.name, 'command': 'python tools/sim_levers.py ' + ' '.join(args), 'note': a.note}
+    rec = {'name': a.name, 'command': 'python tools/sim_levers.py ' + shlex.join(args), 'note': a.note}
     t0 = time.time()
     if a.checkpoint is None:
         data = work / 'data'
