@@ -102,7 +102,7 @@ class Sensor:
         d = np.stack([ce * np.cos(az)[None], ce * np.sin(az)[None], np.broadcast_to(se, (self.beams, self.cols))], -1)
         return d.reshape(-1, 3)
 
-    def shadow(self, d):
+    def shadow(self, d):  # d: unit ray directions [R,3] in the sensor frame
         "Mask [R] of the sensor-frame unit rays `d` [R,3] that hit the ego car (`ego`) before anything else."
         if self.ego is None: return np.zeros(len(d), bool)
         x0, x1, hw, top = self.ego
@@ -594,7 +594,9 @@ STAT_RANGE_BINS = np.array([0, 5, 10, 15, 20, 30, 40, 50, 60, 80, 120.0])  # met
 STAT_ELEV_BINS = np.arange(-25.0, 3.01, 0.5)                                 # degrees: about one HDL-64E beam per bin
 STAT_REM_BINS = np.linspace(0, 1, 21)
 
-def scan_stats(points, labels=None):
+def scan_stats(points,      # float32 [N,4]: x, y, z, remission
+               labels=None,  # raw uint32 SemanticKITTI labels [N], or None
+              ):
     "Aggregate statistics of one scan (points [N,4], raw labels [N] or None): points, range / elevation / remission histograms, points per raw class."
     p = np.asarray(points, np.float32)
     r = np.linalg.norm(p[:, :3], axis=1)
@@ -603,7 +605,8 @@ def scan_stats(points, labels=None):
                 remission=np.histogram(np.clip(p[:, 3], 0, 1), STAT_REM_BINS)[0],
                 classes={} if labels is None else class_counts(labels))
 
-def mean_stats(stats:list):
+def mean_stats(stats:list,  # `scan_stats` results of several scans
+              ):
     "The mean of several `scan_stats` (histograms and class counts averaged per scan)."
     out = dict(points=float(np.mean([s['points'] for s in stats])))
     for k in ('range', 'elevation', 'remission'): out[k] = np.mean([s[k] for s in stats], 0)
@@ -611,7 +614,9 @@ def mean_stats(stats:list):
     out['classes'] = {i: float(np.mean([s['classes'].get(i, 0) for s in stats])) for i in ids}
     return out
 
-def plot_scan_stats(named:dict, names:dict|None=None):
+def plot_scan_stats(named:dict,           # {legend label: `scan_stats` / `mean_stats` result}
+                    names:dict|None=None,  # raw id -> class name for the class axis (default: the simulator's classes)
+                   ):
     "Side-by-side plots of `scan_stats` / `mean_stats` results {label: stats}: points per scan, range, points per class, remission, points per elevation."
     import matplotlib.pyplot as plt
     names = names or {rid: n for rid, (n, _) in SYNTH_CLASSES.items()}
