@@ -15,7 +15,7 @@ from .utils import atomic_write, text_table
 
 # %% auto #0
 __all__ = ['RESULTS', 'PUBLISHED', 'environment', 'check_configs', 'simulate_if_needed', 'tta_overrides', 'picture', 'main',
-           'write_results', 'readme_picture', 'publish']
+           'real_scan_miou', 'write_results', 'readme_picture', 'publish']
 
 # %% ../nbs/20_main.ipynb #203429c8
 def environment() -> dict:
@@ -118,6 +118,10 @@ def main(argv=None):
     cmp = '' if e['out_of_crop_policy'] == 'zero' else f" ({100*e['miou_zero']:.2f}% with 'zero', the reference's 0)"
     print(f"val mIoU {100*e['miou']:.2f}% with out_of_crop={e['out_of_crop_policy']!r}{cmp} over {e['scans']} scans; "
           f"{e['out_of_crop']} of {e['points']} points outside the crop; training took {t_train/60:.1f} min")
+    real = real_scan_miou(a.config, ov, best)
+    if real is None: print('real-scan check skipped: no real SemanticKITTI scans in the shared data folder')
+    else: print(f"real SemanticKITTI scans ({real['scans']}, never trained on): mIoU {100*real['miou_present']:.2f}% over the "
+                f"{real['classes_present']} classes present ({100*real['miou']:.2f}% with absent-but-predicted classes counted)")
     print('\n[4/5] predict the simulated test split')
     sub = pr.predict(load_config(a.config, ov + tta), best, run/'submission', show=False)   # its own copy: predict switches the split to test
     print(f"{sub['scans']} prediction files ({sub['out_of_crop']} points outside the crop, out_of_crop={sub['out_of_crop_policy']!r}), "
@@ -126,11 +130,35 @@ def main(argv=None):
     pics = [*picture(cfg, best, run/'prediction_val.png'), run/'training_curves.png', run/'iou_val.png']
     plots.training_curves(run/'metrics.jsonl', pics[-2]); plots.iou_bars(e['iou'], pics[-1], lm)
     for q in pics: print('picture:', q)
-    out = write_results(run, e, cfg, time.time() - t0, t_train, pics, sys.argv[1:] if argv is None else list(argv))
+    out = write_results(run, e, cfg, time.time() - t0, t_train, pics, sys.argv[1:] if argv is None else list(argv), real=real)
     print('results:', out)
     print(f'\ndone in {(time.time()-t0)/60:.1f} min — run directory {run}')
     return {'miou': e['miou'], 'miou_zero': e['miou_zero'], 'out_of_crop_policy': e['out_of_crop_policy'], 'train_minutes': t_train / 60,
             'run_dir': str(run), 'pictures': [str(q) for q in pics], 'results': str(out)}
+
+# %% ../nbs/20_main.ipynb #cce94fa9
+def real_scan_miou(config, # the job's config file
+                   overrides: list, # its overrides (data paths, TTA); the val loader is pointed at the real scans
+                   checkpoint, # the trained model
+                   real=None, # folder holding real SemanticKITTI `sequences/` (default: the shared data folder; None there = skip)
+                  ) -> dict | None:
+    "mIoU of `checkpoint` on real SemanticKITTI scans (their train split, one vote): over the classes present, and as usual; None when there are none."
+    import warnings
+    from lkseg_nb.config import shared_path
+    from lkseg_nb import evaluate as ev
+    from lkseg_nb.metrics import per_class_iou, mean_iou
+    real = Path(real) if real is not None else shared_path('data', 'semantickitti')
+    if real is None or not (real/'sequences').is_dir(): return None
+    cfg = load_config(config, list(overrides) + [f'dataset_params.val_data_loader.data_path={real}', 'dataset_params.val_data_loader.imageset=train',
+                                                 'dataset_params.num_vote=1'] + [f'dataset_params.val_data_loader.{k}=false'
+                                                 for k in ('rotate_aug', 'flip_aug', 'scale_aug', 'transform_aug')])
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*skipping .* sequences absent from disk.*')
+        e = ev.evaluate(cfg, checkpoint, show=False)
+    cm = torch.as_tensor(e['confusion']); iou = per_class_iou(cm)
+    present = cm.sum(1) > 0; present[0] = False
+    return {'miou_present': mean_iou(iou[present]), 'miou': e['miou'], 'classes_present': int(present.sum()),
+            'scans': e['scans'], 'iou': {n: (None if np.isnan(v) else round(float(v), 6)) for n, v in zip(e['names'], iou.tolist())}}
 
 # %% ../nbs/20_main.ipynb #a7c31e20
 RESULTS = 'results.json'
@@ -149,6 +177,7 @@ def write_results(run_dir, # the run directory (`runs/demo-cpu`)
                   train_s: float, # seconds the training took
                   pictures: list, # paths of the pictures the job wrote
                   argv: list | None = None, # the job's command-line arguments
+                  real: dict | None = None, # `real_scan_miou`'s result (None: no real scans were present)
                  ) -> Path:
     "Write `RUN_DIR/results.json`: val mIoU, per-class IoU, scans, steps, times, environment and the pictures' paths."
     import json
@@ -163,7 +192,7 @@ def write_results(run_dir, # the run directory (`runs/demo-cpu`)
            'num_vote': int(cfg.dataset_params.num_vote), 'scans': int(e['scans']), 'points': int(e['points']),
            'out_of_crop': int(e['out_of_crop']), 'steps': int(steps), 'train_minutes': round(train_s / 60, 2),
            'wall_minutes': round(wall_s / 60, 2), 'environment': environment(),
-           'pictures': [_rel(q, run_dir) for q in pictures]}
+           'pictures': [_rel(q, run_dir) for q in pictures], 'real_scans': real}
     return atomic_write(run_dir/RESULTS, json.dumps(res, indent=1) + '\n')
 
 def readme_picture(run_dir, # run directory with the job's `prediction_val_3d_{ground_truth,prediction}.ply`

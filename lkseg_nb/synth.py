@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .data import write_scan, read_bin, read_label  # one SemanticKITTI writer/reader for the project
+from .utils import atomic_write
 
 # %% ../nbs/04_synth.ipynb #f8ac2626
 # Raw SemanticKITTI ids used by the simulator, with the official names and colours.
@@ -649,17 +650,6 @@ def plot_scan_stats(named:dict,           # {legend label: `scan_stats` / `mean_
 SPLIT_SEQUENCES = {'train': 0, 'val': 8, 'test': 11}   # SemanticKITTI sequence numbers, so the label file's split applies
 MARKER = 'lkseg_synth.json'                             # written at the top of a simulated data set
 
-def _atomic_write(path:Path, data:bytes):
-    "Write `data` to `path` through a temporary file in the same folder and an atomic rename."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + path.name + '.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-
 def read_scan(root, seq:int, frame:int):
     "Read back one scan written by `write_scan` (`lkseg_nb.data`'s writer): (points float32 [N,4], labels uint32 [N] or None)."
     seqdir = Path(root) / 'sequences' / f'{int(seq):02d}'
@@ -707,7 +697,7 @@ def write_dataset(out,                         # output folder (created); gets s
             for sub in ('velodyne', 'labels'): shutil.rmtree(out / 'sequences' / f'{seq:02d}' / sub, ignore_errors=True)
     meta = dict(generator='lkseg_nb.synth', seed=int(seed), counts=counts, sequences=SPLIT_SEQUENCES,
                 sensor=asdict(sensor), rules=asdict(rules), forced=forced, complete=False)  # forced: never delete there
-    _atomic_write(out / MARKER, json.dumps(meta, indent=1).encode())
+    atomic_write(out / MARKER, json.dumps(meta, indent=1).encode())
     plan = [(split, SPLIT_SEQUENCES[split], f) for split in ('train', 'val', 'test') for f in range(counts[split])]
     npts, t0 = [], time.perf_counter()
     for split, seq, frame in tqdm(plan, desc=f'simulating {out}', disable=not progress, unit='scan'):
@@ -716,7 +706,7 @@ def write_dataset(out,                         # output folder (created); gets s
         npts.append(len(pts))
     dt = time.perf_counter() - t0
     meta['complete'] = True
-    _atomic_write(out / MARKER, json.dumps(meta, indent=1).encode())
+    atomic_write(out / MARKER, json.dumps(meta, indent=1).encode())
     n = max(len(plan), 1)
     return dict(out=str(out), scans=counts, points_mean=round(float(np.mean(npts)), 1) if npts else 0.0,
                 points_min=int(min(npts, default=0)), points_max=int(max(npts, default=0)),
@@ -725,7 +715,7 @@ def write_dataset(out,                         # output folder (created); gets s
 # %% ../nbs/04_synth.ipynb #803baeb4
 def main(argv:list|None=None):  # arguments (default: sys.argv[1:])
     "Command line: `python -m lkseg_nb.synth --out DIR --seed S [...]` writes a simulated SemanticKITTI-style data set."
-    ap = argparse.ArgumentParser(prog='python -m lkseg_nb.synth', description='Write a simulated LiDAR data set in the SemanticKITTI layout.')
+    ap = argparse.ArgumentParser(prog='lkseg_nb synth', description='Write a simulated LiDAR data set in the SemanticKITTI layout.')
     ap.add_argument('--out', required=True, help='output folder (gets sequences/XX/velodyne, labels)')
     ap.add_argument('--seed', type=int, default=0, help='master seed; the same seed gives byte-identical files')
     ap.add_argument('--train-scans', type=int, default=40, help='scans in sequence 00 (train)')
