@@ -70,7 +70,7 @@ def ddp_mask_check(outdir:str, # where each rank writes its masks and communicat
                    growth:str='random', # `Masking`'s growth mode
                    port:int=None, # rendezvous port (default: a free one)
                   ) -> list:
-    "Train `TinyLKNet` with DDP on `world` gloo processes; return each rank's saved masks and communication log."
+    "Train the masking notebook's toy large-kernel net (TinyLKNet) with DDP on `world` gloo processes; return each rank's saved masks and communication log."
     from lkseg_nb import testing as _mod   # spawn pickles the worker by reference: use the exported one
     port = port or find_free_port()
     launch(_mod._ddp_worker, world, args=(port, str(outdir), steps, update_frequency, growth), port=port)

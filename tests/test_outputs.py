@@ -23,6 +23,7 @@ def test_rules():
     "The heuristic, on the cases it must tell apart."
     assert R.needs_output("environment()") and R.needs_output("x = f()\nx")
     assert R.needs_output("fig = plot(a)\nprint(fig)")
+    assert not R.needs_output("#| cuda\nrun_on_gpu()") and R.flags("#| slow\n#| hide\nx()") == ['slow']
     for s in ("#| hide\nf()", "#| export\ndef f(): pass", "#| exporti\nf()", "#| eval: false\nf()", "import os\nfrom a import b",
               "@dataclass\nclass A:\n    x: int = 0", "x = 1\ny = f(x)\n# comment", "", "# only a comment"):
         assert not R.needs_output(s), s

@@ -237,6 +237,11 @@ def render_output(o: dict, fix_link) -> str:
     return ''
 
 
+def _flags(c: dict) -> list:
+    "Test flags of a processed cell: its own leading directives, or those its source notebook had (kept in metadata)."
+    return c.get('metadata', {}).get('lkseg_flags') or NB_RULES.flags(_text(c.get('source', '')))
+
+
 def render_cells(nb: dict, fix_link) -> tuple:
     "Body HTML and frontmatter dict of a processed notebook."
     fm, parts = {}, []
@@ -252,9 +257,14 @@ def render_cells(nb: dict, fix_link) -> tuple:
         h = ''
         if d.get('echo') != 'false' and code.strip(): h += highlight(code, PythonLexer(), _FMT)
         if d.get('output') != 'false': h += ''.join(render_output(o, fix_link) for o in c.get('outputs', []))
+        fl = _flags(c)
+        if fl and not c.get('outputs') and code.strip():   # runs only where the flag's hardware/time is available
+            f = ' '.join(fl)
+            h += (f'<div class="flag-note">Runs with <code>LKSEG_TEST_FLAGS={f}</code> only; no output is stored here. '
+                  f'仅在 <code>LKSEG_TEST_FLAGS={f}</code> 时运行，这里没有保存输出。</div>')
         # an example (a shown cell that is not a pure definition, tools/nb_outputs.py) must show an output: the
         # browser test fails on a `.cell.code.example` with no `.output`, i.e. code with an empty result under it
-        ex = ' example' if d.get('output') != 'false' and NB_RULES.needs_output(src) else ''
+        ex = ' example' if d.get('output') != 'false' and NB_RULES.needs_output(src) and not fl else ''
         if h: parts.append(f'<div class="cell code{ex}">{h}</div>')
     return ''.join(parts), fm
 
@@ -263,7 +273,7 @@ def empty_examples(nb: dict) -> list:
     "First lines of the processed notebook's example cells that have no stored output (an empty box on the page)."
     return [_text(c['source']).strip().splitlines()[0][:80] for c in nb['cells'] if c['cell_type'] == 'code'
             and _directives(_text(c['source']))[0].get('output') != 'false' and NB_RULES.needs_output(_text(c['source']))
-            and _directives(_text(c['source']))[0].get('include') != 'false' and not c.get('outputs')]
+            and _directives(_text(c['source']))[0].get('include') != 'false' and not c.get('outputs') and not _flags(c)]
 
 
 CSS = """
@@ -282,6 +292,7 @@ main{flex:1;min-width:0;padding:1rem 2rem;max-width:1000px}
 pre.output{background:#fff;border-left:3px solid #dee2e6;padding:.3rem .6rem;overflow:auto;font-size:.85rem}
 pre.output.error{border-color:#dc3545}
 img.output{max-width:100%}
+.flag-note{font-size:.8rem;color:#6c757d;border-left:3px solid #ffc107;padding:.2rem .6rem;margin-top:.2rem}
 .panel-tabset{border:1px solid #dee2e6;border-radius:4px;margin:1rem 0}
 .tab-nav{display:flex;border-bottom:1px solid #dee2e6;background:#f8f9fa}
 .tab-btn{border:0;background:none;padding:.4rem 1rem;cursor:pointer;font-size:.95rem}
@@ -370,6 +381,11 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
     t_proc = time.perf_counter() - t1
     # names and frontmatter first (links and sidebar need every page's output file)
     loaded = {n: json.loads(results[n][0].read_text(encoding='utf-8')) for n in nbs}
+    for n in nbs:   # nbdev's processing drops `#| slow`/`#| cuda`/`#| multigpu`: keep them, from the source notebook, in metadata
+        try: src_flags = {c.get('id'): NB_RULES.flags(_text(c.get('source', ''))) for c in json.loads((NBS / n).read_text(encoding='utf-8'))['cells']}
+        except (OSError, ValueError, KeyError): src_flags = {}
+        for c in loaded[n]['cells']:
+            if src_flags.get(c.get('id')): c.setdefault('metadata', {})['lkseg_flags'] = src_flags[c.get('id')]
     fms = {}
     for n in nbs:
         raw = next((c for c in loaded[n]['cells'] if c['cell_type'] == 'raw' and _text(c['source']).startswith('---')), None)
@@ -396,6 +412,7 @@ def build(out: Path, only=None, force=False, jobs=2) -> dict:
         (tmp / 'tabs.js').write_text(JS, encoding='utf-8')
         st = NBS / 'styles.css'
         (tmp / 'styles.css').write_text(st.read_text(encoding='utf-8') if st.exists() else '', encoding='utf-8')
+        if (NBS / 'images').is_dir(): shutil.copytree(NBS / 'images', tmp / 'images')   # pictures the prose links (index: images/main_job.png)
         summary = {'pages': [], 'warnings': {}, 'all_pages': sorted(set(names.values()) | {out_name(n, {}) for n in listed}),
                    'timings': {n: round(results[n][2], 2) for n in nbs}, 'process_seconds': round(t_proc, 1)}
         for n in nbs:

@@ -49,9 +49,19 @@ def is_definition(src: str) -> bool:
     return all(re.match(r'\w[\w\.\[\], ]*\s*=', l) or l.startswith((' ', '\t')) for l in body)
 
 
+FLAGS = ('slow', 'cuda', 'multigpu')   # settings.ini tst_flags: such cells run only when LKSEG_TEST_FLAGS names the flag
+
+
+def flags(src: str) -> list:
+    "The test flags (`#| slow`, `#| cuda`, `#| multigpu`) among a cell's leading directives."
+    return [f for f in directives(src) if f in FLAGS]
+
+
 def needs_output(src: str) -> bool:
-    "A visible code cell that is not a pure definition: the page would show an empty box without a stored output."
-    return visible(src) and not is_definition(src)
+    """A visible code cell that is not a pure definition: the page would show an empty box without a stored output.
+    Flagged cells are exempt: they run only on a machine that has what the flag names (the refresh keeps the output of
+    such a run when there is one; otherwise the site shows a note saying how the cell runs)."""
+    return visible(src) and not is_definition(src) and not flags(src)
 
 
 def code_hash(nb: dict | Path) -> str:
