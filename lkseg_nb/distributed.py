@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_distributed.ipynb #d9dc3ffa
 from __future__ import annotations
-import os, sys, gc, socket, subprocess, tempfile, datetime
+import os, sys, gc, socket, subprocess, tempfile, datetime, time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -167,7 +167,8 @@ def _failing_worker(local_rank, nprocs, bad_rank):
     rank, world, _ = init_distributed(local_rank, nprocs, backend='gloo', timeout_s=120)
     with orderly_exit():
         if rank == bad_rank: raise RuntimeError(f'rank {rank} fails on purpose')
-        all_reduce_sum(torch.ones(1))   # the others wait for it in a collective
+        try: all_reduce_sum(torch.ones(1))   # the others wait for it in a collective, which fails once that rank exits
+        except Exception: time.sleep(3); raise   # so they exit after it and the job reports the failing rank's error
 
 # %% ../nbs/15_distributed.ipynb #f8405b0d
 def _channels_last_2d(x: torch.Tensor) -> torch.Tensor:

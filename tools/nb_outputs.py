@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / 'nbs' / '.outputs.lock'
 HIDDEN = re.compile(r'#\|\s*(hide|export|exporti|exports|default_exp|eval:\s*false)')
 MAX_LINES, KEEP_LINES, MAX_CHARS, MAX_PNG_WIDTH, MAX_PNG_BYTES = 60, 25, 20_000, 1200, 100_000
+RICH, MAX_RICH_CHARS = ('text/html', 'text/markdown', 'text/latex'), 150_000   # kept whole up to this size
 
 
 def notebooks(root: Path = ROOT) -> list:
@@ -160,7 +161,11 @@ def sanitize(outputs: list, root: Path = ROOT) -> list:
         else:
             data = o.get('data', {})
             for k, v in list(data.items()):
-                if k.startswith('text/'): data[k] = _lines(clean_text(''.join(v) if isinstance(v, list) else v, root))
+                if k in RICH:   # markup: cutting lines out would break it; keep it whole (paths cleaned) or drop it when huge
+                    t = _paths(''.join(v) if isinstance(v, list) else v, root)
+                    if len(t) > MAX_RICH_CHARS: del data[k]
+                    else: data[k] = _lines(t)
+                elif k.startswith('text/'): data[k] = _lines(clean_text(''.join(v) if isinstance(v, list) else v, root))
                 elif k == 'image/png': data[k] = _shrink_png(''.join(v) if isinstance(v, list) else v)
             if 'execution_count' in o: o['execution_count'] = None
         res.append(o)
