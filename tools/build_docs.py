@@ -258,9 +258,11 @@ def render_cells(nb: dict, fix_link) -> tuple:
         if d.get('echo') != 'false' and code.strip(): h += highlight(code, PythonLexer(), _FMT)
         if d.get('output') != 'false': h += ''.join(render_output(o, fix_link) for o in c.get('outputs', []))
         fl = _flags(c)
-        if fl and not c.get('outputs') and code.strip():   # runs only where the flag's hardware/time is available
+        if fl and code.strip():   # runs only where the flag's hardware/time is available: say where its output comes from
             f = ' '.join(fl)
-            h += (f'<div class="flag-note">Runs with <code>LKSEG_TEST_FLAGS={f}</code> only; no output is stored here. '
+            h += (f'<div class="flag-note">Output stored from a real run with <code>LKSEG_TEST_FLAGS={f}</code>. '
+                  f'输出来自一次 <code>LKSEG_TEST_FLAGS={f}</code> 的真实运行。</div>' if c.get('outputs') else
+                  f'<div class="flag-note">Runs with <code>LKSEG_TEST_FLAGS={f}</code> only; no output is stored here. '
                   f'仅在 <code>LKSEG_TEST_FLAGS={f}</code> 时运行，这里没有保存输出。</div>')
         # an example (a shown cell that is not a pure definition, tools/nb_outputs.py) must show an output: the
         # browser test fails on a `.cell.code.example` with no `.output`, i.e. code with an empty result under it
