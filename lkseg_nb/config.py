@@ -88,6 +88,8 @@ class DatasetParams:
     out_of_crop: str = 'zero'  # (lkseg_nb) prediction for points outside the volume space: zero (the reference's 0) | nearest, see `17_evaluate`
     non_finite: str = 'drop'  # (lkseg_nb) points with NaN/inf x, y, z or remission: drop (warn, no vote) | error, see `03_data`
     normals: str = 'corrected'  # (lkseg_nb) normal channels: corrected (true normals) | reference (the reference's, for its released weights), see `05_transforms`
+    use_remission: bool = True  # (lkseg_nb) feed the remission channel to the model; false = zeros (sensors without calibrated intensity), see `06_data_builder`
+    prior_shift: str = 'none'  # (lkseg_nb) evaluation/prediction: none | semantickitti (correct the logits from the training data's class mix to SemanticKITTI's), see `17_evaluate`
     train_data_loader: Optional[LoaderParams] = None
     val_data_loader: Optional[LoaderParams] = None
 
@@ -191,7 +193,7 @@ def _check(cfg: DictConfig, src: str):
         raise ConfigError(f"{src}: dataset_params.seg_labelweights: expected {d.num_classes} values, got {len(d.seg_labelweights)}")
     if d.out_of_crop not in OUT_OF_CROP_POLICIES:
         raise ConfigError(f"{src}: dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {d.out_of_crop!r}")
-    for k, ok in (('non_finite', ('drop', 'error')), ('normals', ('corrected', 'reference'))):
+    for k, ok in (('non_finite', ('drop', 'error')), ('normals', ('corrected', 'reference')), ('prior_shift', ('none', 'semantickitti'))):
         if d[k] not in ok: raise ConfigError(f"{src}: dataset_params.{k}: expected {'|'.join(ok)}, got {d[k]!r}")
     for name in ('train_data_loader', 'val_data_loader'):
         l = d.get(name)

@@ -28,7 +28,7 @@ class PointSemKITTIMix(Dataset):
 
     def __init__(self,
                  reader: SemKITTIReader,  # the raw scans
-                 dataset_params,  # mapping with min/max_volume_space (and optionally `normals`)
+                 dataset_params,  # mapping with min/max_volume_space (and optionally `normals`, `use_remission`)
                  loader_config,  # mapping with the *_aug flags, d_point_num, SphereCrop, ShufflePoint
                  train: bool | None = None,  # dropout, mix and skipping only in training (default: reader split is 'train')
                  normals: str | bool | None = None,  # 'corrected' | 'reference' | False (zeros); None = `dataset_params.normals` ('corrected')
@@ -43,6 +43,7 @@ class PointSemKITTIMix(Dataset):
         if mode not in NORMAL_MODES + ('none',):
             raise ValueError(f"dataset_params.normals: expected {'|'.join(NORMAL_MODES)}, got {mode!r}")
         self.reader, self.normals = reader, mode
+        self.use_remission = bool(dataset_params.get('use_remission', True))
         self.seed, self.epoch = seed, 0
         self.normal_cache, self._normals = int(normal_cache), {}
         self.train = (reader.split == 'train') if train is None else bool(train)
@@ -88,7 +89,8 @@ class PointSemKITTIMix(Dataset):
         elif self.normals == 'corrected' and len(idx):
             nrm = transform_normals(self._scan_normals(it['path'], xyz)[idx], M)
         else: nrm = np.zeros((len(idx), 3), np.float32)
-        return dict(xyz=pts, signal=it['signal'][idx], labels=lab[idx], normal=nrm, indices=idx.astype(np.int64),
+        sig = it['signal'][idx] if self.use_remission else np.zeros(len(idx), np.float32)  # use_remission: false = a zero channel
+        return dict(xyz=pts, signal=sig, labels=lab[idx], normal=nrm, indices=idx.astype(np.int64),
                     origin_len=it['origin_len'], path=it['path'])
 
     def _unusable(self, skipped: list) -> ValueError:

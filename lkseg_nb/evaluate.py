@@ -12,8 +12,8 @@ import torch
 from tqdm.auto import tqdm
 from omegaconf import OmegaConf
 from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, ConfigError, config_argparser, config_from_args, existing_file
-from .labels import LabelMap
-from .data import read_label, read_bin
+from .labels import LabelMap, SEMKITTI_CLASS_POINTS
+from .data import read_label, read_bin, SemKITTIReader
 from . import data_builder
 from .data_builder import tta_vote
 from .model import get_model_class
@@ -25,8 +25,9 @@ from .distributed import (init_distributed, orderly_exit, launch, find_free_port
                                   get_rank, get_world_size, is_main_process)
 
 # %% auto #0
-__all__ = ['tta_predictions', 'fill_out_of_crop', 'load_model', 'checkpoint_for', 'split_loader', 'evaluate', 'sharded_worker',
-           'run_sharded', 'add_process_options', 'main']
+__all__ = ['PRIOR_SHIFTS', 'tta_predictions', 'fill_out_of_crop', 'prior_bias', 'train_class_counts', 'prior_shift_bias',
+           'load_model', 'checkpoint_for', 'split_loader', 'evaluate', 'sharded_worker', 'run_sharded',
+           'add_process_options', 'main']
 
 # %% ../nbs/17_evaluate.ipynb #65e2bd78
 def _vote_result(v, c: torch.Tensor) -> tuple:
@@ -35,7 +36,9 @@ def _vote_result(v, c: torch.Tensor) -> tuple:
 
 @torch.no_grad()
 def tta_predictions(model, # the model, DDP-wrapped or not: the forward goes through the unwrapped module (no collective)
-                    loader, device, show: bool = True):
+                    loader, device, show: bool = True,
+                    logit_bias: torch.Tensor | None = None, # [C] added to every point's logits before voting (`prior_shift_bias`)
+                   ):
     "Yield `(path, pred [origin_len] int64, covered [origin_len] bool)` per scan, summing the logits of its TTA copies."
     net = unwrap(model)
     was_training = net.training
@@ -48,6 +51,7 @@ def tta_predictions(model, # the model, DDP-wrapped or not: the forward goes thr
         for batch in tqdm(loader, desc='tta', leave=False, disable=not show):
             # a batch without a single point is not sent through the model: its scans get no vote
             logits = net(to_device(batch, device))['logits'].float().cpu() if len(batch['points']) else None
+            if logits is not None and logit_bias is not None: logits = logits + logit_bias
             for b in range(batch['batch_size']):
                 path, n = batch['path'][b], batch['origin_len'][b]
                 if logits is None: v, c = None, torch.zeros(n, dtype=torch.bool)
@@ -112,6 +116,45 @@ def fill_out_of_crop(xyz,  # [N, >=3] coordinates of ONE scan (numpy or torch; o
     out[miss] = pred[hit[nn]]
     return out
 
+# %% ../nbs/17_evaluate.ipynb #9cdddbbf
+PRIOR_SHIFTS = ('none', 'semantickitti')   # values of `dataset_params.prior_shift`
+
+def prior_bias(source_counts, # [C] points per class in the training data
+               target_counts, # [C] points per class in the target data
+               ignore_index: int = 0, # left alone, as every class with no source or no target point
+              ) -> torch.Tensor:
+    "Logit bias [C] that swaps the source class prior for the target one: log p_target - log p_source (0 where either is absent)."
+    s, t = np.asarray(source_counts, float), np.asarray(target_counts, float)
+    if s.shape != t.shape or s.ndim != 1: raise ValueError(f"source and target counts must be two vectors of one length, got {s.shape} and {t.shape}")
+    ok = (s > 0) & (t > 0); ok[ignore_index] = False
+    bias = np.zeros(len(s))
+    bias[ok] = np.log(t[ok] / t[ok].sum()) - np.log(s[ok] / s[ok].sum())
+    return torch.tensor(bias, dtype=torch.float32)
+
+def train_class_counts(configs, show: bool = False) -> np.ndarray:
+    "Points per training class in the label files of the training split (`dataset_params.train_data_loader`)."
+    dp = configs['dataset_params']; tl = dp.get('train_data_loader')
+    if not tl: raise ConfigError("dataset_params.prior_shift needs dataset_params.train_data_loader: the training split's labels give the class mix the model learned")
+    lm = LabelMap.from_yaml(dp.get('label_mapping') or None)
+    try: reader = SemKITTIReader(tl['data_path'], tl.get('imageset', 'train'), lm)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"dataset_params.prior_shift counts the training labels (dataset_params.train_data_loader.data_path): {e}") from None
+    counts = np.zeros(lm.num_classes, np.int64)
+    for b in tqdm(reader.scans, desc='class counts', leave=False, disable=not show):
+        counts += np.bincount(lm.to_train(read_label(reader._label_path(b))), minlength=lm.num_classes)
+    return counts
+
+def prior_shift_bias(configs, show: bool = False) -> torch.Tensor | None:
+    "The logit bias of `dataset_params.prior_shift` (None for 'none'); 'semantickitti' needs the training split's labels."
+    mode = configs['dataset_params'].get('prior_shift') or 'none'
+    if mode not in PRIOR_SHIFTS: raise ConfigError(f"dataset_params.prior_shift: expected {'|'.join(PRIOR_SHIFTS)}, got {mode!r}")
+    if mode == 'none': return None
+    src = train_class_counts(configs, show)
+    if len(src) != len(SEMKITTI_CLASS_POINTS):
+        raise ConfigError(f"dataset_params.prior_shift semantickitti: the label map has {len(src)} classes, SemanticKITTI {len(SEMKITTI_CLASS_POINTS)}")
+    return prior_bias(src, SEMKITTI_CLASS_POINTS)
+
+
 # %% ../nbs/17_evaluate.ipynb #233e10d1
 def load_model(configs, checkpoint, device):
     "Build the config's model and load `checkpoint` (ours or the reference's format) onto `device`."
@@ -138,17 +181,18 @@ def split_loader(configs, # the whole config; only `dataset_params.val_data_load
     return data_builder.build(dp, hyp)[1]
 
 def evaluate(configs, checkpoint, device=None, show=True) -> dict:
-    "TTA evaluation of the val split under `dataset_params.out_of_crop` (this rank's scans, summed over ranks): confusion, per-class IoU, mIoU; also the mIoU under 'zero' and how many points had no vote."
+    "TTA evaluation of the val split under `dataset_params.out_of_crop` (and `prior_shift`) (this rank's scans, summed over ranks): confusion, per-class IoU, mIoU; also the mIoU under 'zero' and how many points had no vote."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
     val_loader = split_loader(configs)
     policy = configs['dataset_params'].get('out_of_crop') or 'zero'
     if policy not in OUT_OF_CROP_POLICIES:
         raise ValueError(f"dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {policy!r}")
+    bias = prior_shift_bias(configs, show and is_main_process())
     model = load_model(configs, checkpoint, device)
     nc = configs['model_params'].num_classes
     cm = torch.zeros(nc, nc, dtype=torch.int64); cm_zero = cm.clone(); outside = total = scans = 0
-    for path, pred, cov in tta_predictions(model, val_loader, device, show and is_main_process()):
+    for path, pred, cov in tta_predictions(model, val_loader, device, show and is_main_process(), logit_bias=bias):
         lab_path = Path(path).parent.parent/'labels'/(Path(path).stem + '.label')
         gt = torch.from_numpy(lm.to_train(read_label(lab_path, len(pred))).astype(np.int64))
         zero = fill_out_of_crop(None, pred, cov, 'zero')   # the reference's policy, for comparison
@@ -162,7 +206,8 @@ def evaluate(configs, checkpoint, device=None, show=True) -> dict:
     iou, iou_zero = per_class_iou(cm), per_class_iou(cm_zero)
     return {'processes': get_world_size(), 'miou': mean_iou(iou), 'iou': iou.numpy(), 'confusion': cm.numpy(), 'out_of_crop_policy': policy,
             'miou_zero': mean_iou(iou_zero), 'iou_zero': iou_zero.numpy(), 'confusion_zero': cm_zero.numpy(),
-            'scans': scans, 'points': total, 'out_of_crop': outside, 'names': lm.names}
+            'scans': scans, 'points': total, 'out_of_crop': outside, 'names': lm.names,
+            'prior_shift': configs['dataset_params'].get('prior_shift') or 'none'}
 
 # %% ../nbs/17_evaluate.ipynb #23d030d4
 def _job(name: str):

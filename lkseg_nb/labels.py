@@ -12,7 +12,8 @@ from .config import repo_root, shared_path
 
 # %% auto #0
 __all__ = ['RAW_LABELS', 'RAW_COLORS_BGR', 'LEARNING_MAP', 'LEARNING_MAP_INV', 'SPLIT', 'THING_CLASSES', 'DEFAULT_LABEL_FILE',
-           'label_file_dict', 'write_label_file', 'LabelMap', 'get_SemKITTI_label_name', 'class_table']
+           'SEMKITTI_CLASS_POINTS', 'label_file_dict', 'write_label_file', 'LabelMap', 'get_SemKITTI_label_name',
+           'class_table']
 
 # %% ../nbs/02_labels.ipynb #e2646ff7
 RAW_LABELS = {0: 'unlabeled', 1: 'outlier', 10: 'car', 11: 'bicycle', 13: 'bus', 15: 'motorcycle', 16: 'on-rails',
@@ -130,3 +131,9 @@ def class_table(lm: Optional[LabelMap] = None) -> List[dict]:
     lm = lm or LabelMap.from_yaml()
     return [{'id': i, 'name': lm.names[i], 'raw': lm.learning_map_inv[i], 'rgb': tuple(int(c) for c in lm.colors[i]),
              'thing': i in lm.thing_classes} for i in range(lm.num_classes)]
+
+# %% ../nbs/02_labels.ipynb #3eb358f8
+# Points per training class in SemanticKITTI (index = train id; 0 = ignore), as the reference config's `seg_labelweights`.
+SEMKITTI_CLASS_POINTS = (0, 55437630, 320797, 541736, 2578735, 3274484, 552662, 184064, 78858, 240942562, 17294618,
+                         170599734, 6369672, 230413074, 101130274, 476491114, 9833174, 129609852, 4506626, 1168181)
+

@@ -120,8 +120,11 @@ def main(argv=None):
           f"{e['out_of_crop']} of {e['points']} points outside the crop; training took {t_train/60:.1f} min")
     real = real_scan_miou(a.config, ov, best)
     if real is None: print('real-scan check skipped: no real SemanticKITTI scans in the shared data folder')
-    else: print(f"real SemanticKITTI scans ({real['scans']}, never trained on): mIoU {100*real['miou_present']:.2f}% over the "
-                f"{real['classes_present']} classes present ({100*real['miou']:.2f}% with absent-but-predicted classes counted)")
+    else:
+        real['with_prior_shift'] = real_scan_miou(a.config, ov, best, prior_shift='semantickitti')
+        print(f"real SemanticKITTI scans ({real['scans']}, never trained on): mIoU {100*real['miou_present']:.2f}% over the "
+              f"{real['classes_present']} classes present ({100*real['miou']:.2f}% with absent-but-predicted classes counted); "
+              f"{100*real['with_prior_shift']['miou_present']:.2f}% with dataset_params.prior_shift=semantickitti")
     print('\n[4/5] predict the simulated test split')
     sub = pr.predict(load_config(a.config, ov + tta), best, run/'submission', show=False)   # its own copy: predict switches the split to test
     print(f"{sub['scans']} prediction files ({sub['out_of_crop']} points outside the crop, out_of_crop={sub['out_of_crop_policy']!r}), "
@@ -141,6 +144,7 @@ def real_scan_miou(config, # the job's config file
                    overrides: list, # its overrides (data paths, TTA); the val loader is pointed at the real scans
                    checkpoint, # the trained model
                    real=None, # folder holding real SemanticKITTI `sequences/` (default: the shared data folder; None there = skip)
+                   prior_shift: str = 'none', # `dataset_params.prior_shift` of this evaluation (see 17_evaluate)
                   ) -> dict | None:
     "mIoU of `checkpoint` on real SemanticKITTI scans (their train split, one vote): over the classes present, and as usual; None when there are none."
     import warnings
@@ -150,7 +154,7 @@ def real_scan_miou(config, # the job's config file
     real = Path(real) if real is not None else shared_path('data', 'semantickitti')
     if real is None or not (real/'sequences').is_dir(): return None
     cfg = load_config(config, list(overrides) + [f'dataset_params.val_data_loader.data_path={real}', 'dataset_params.val_data_loader.imageset=train',
-                                                 'dataset_params.num_vote=1'] + [f'dataset_params.val_data_loader.{k}=false'
+                                                 'dataset_params.num_vote=1', f'dataset_params.prior_shift={prior_shift}'] + [f'dataset_params.val_data_loader.{k}=false'
                                                  for k in ('rotate_aug', 'flip_aug', 'scale_aug', 'transform_aug')])
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*skipping .* sequences absent from disk.*')
@@ -158,7 +162,8 @@ def real_scan_miou(config, # the job's config file
     cm = torch.as_tensor(e['confusion']); iou = per_class_iou(cm)
     present = cm.sum(1) > 0; present[0] = False
     return {'miou_present': mean_iou(iou[present]), 'miou': e['miou'], 'classes_present': int(present.sum()),
-            'scans': e['scans'], 'iou': {n: (None if np.isnan(v) else round(float(v), 6)) for n, v in zip(e['names'], iou.tolist())}}
+            'present': [n for n, p in zip(e['names'], present.tolist()) if p],
+            'scans': e['scans'], 'prior_shift': prior_shift, 'iou': {n: (None if np.isnan(v) else round(float(v), 6)) for n, v in zip(e['names'], iou.tolist())}}
 
 # %% ../nbs/20_main.ipynb #a7c31e20
 RESULTS = 'results.json'

@@ -13,7 +13,7 @@ from .labels import LabelMap
 from .utils import atomic_open
 from . import data_builder
 from .data import read_bin
-from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints, checkpoint_for
+from .evaluate import tta_predictions, load_model, fill_out_of_crop, split_loader, run_sharded, add_process_options, _prints, checkpoint_for, prior_shift_bias
 from .distributed import barrier, is_main_process, get_world_size
 from .metrics import all_reduce_hist
 from .train import run_dir_of
@@ -59,9 +59,10 @@ def predict(configs, checkpoint, out_dir, device=None, show=True) -> dict:
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
     loader = split_loader(configs, imageset='test')   # the test split only; the caller's config is not changed
     policy = configs['dataset_params'].get('out_of_crop') or 'zero'
+    bias = prior_shift_bias(configs, show and is_main_process())   # dataset_params.prior_shift (see 17_evaluate)
     model = load_model(configs, checkpoint, device)
     n = outside = 0
-    for path, pred, cov in tta_predictions(model, loader, device, show and is_main_process()):
+    for path, pred, cov in tta_predictions(model, loader, device, show and is_main_process(), logit_bias=bias):
         xyz = None if policy == 'zero' or bool(cov.all()) else read_bin(path)
         write_prediction(out_dir, path, fill_out_of_crop(xyz, pred, cov, policy, device=device).numpy(), lm)   # this rank's scans only
         n += 1; outside += int((~cov).sum())
