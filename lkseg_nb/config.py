@@ -13,9 +13,10 @@ from omegaconf import OmegaConf, DictConfig, MISSING
 from omegaconf.errors import OmegaConfBaseException
 
 # %% auto #0
-__all__ = ['OUT_OF_CROP_POLICIES', 'PATH_KEYS', 'repo_root', 'shared_path', 'ModelParams', 'LoaderParams', 'DatasetParams',
-           'TrainParams', 'SparseParams', 'LKConfig', 'ConfigError', 'load_config', 'apply_overrides', 'config_dir',
-           'list_configs', 'to_yaml', 'config_error', 'config_argparser', 'config_from_args', 'existing_file']
+__all__ = ['OUT_OF_CROP_POLICIES', 'PRIOR_SHIFTS', 'PATH_KEYS', 'repo_root', 'shared_path', 'ModelParams', 'LoaderParams',
+           'DatasetParams', 'TrainParams', 'SparseParams', 'LKConfig', 'ConfigError', 'load_config', 'apply_overrides',
+           'config_dir', 'list_configs', 'to_yaml', 'config_error', 'config_argparser', 'config_from_args',
+           'existing_file']
 
 # %% ../nbs/00_config.ipynb #7b5fb516
 def repo_root() -> Path:
@@ -155,6 +156,7 @@ class ConfigError(ValueError):
     "A config file or override that cannot be used; the message names the file and the key path."
 
 OUT_OF_CROP_POLICIES = ('nearest', 'zero')  # values of `dataset_params.out_of_crop`
+PRIOR_SHIFTS = ('none', 'semantickitti')    # values of `dataset_params.prior_shift`
 
 PATH_KEYS = ('model_params.model_load_path', 'model_params.model_save_path', 'dataset_params.label_mapping',
              'dataset_params.train_data_loader.data_path', 'dataset_params.val_data_loader.data_path')
@@ -193,7 +195,7 @@ def _check(cfg: DictConfig, src: str):
         raise ConfigError(f"{src}: dataset_params.seg_labelweights: expected {d.num_classes} values, got {len(d.seg_labelweights)}")
     if d.out_of_crop not in OUT_OF_CROP_POLICIES:
         raise ConfigError(f"{src}: dataset_params.out_of_crop: expected {'|'.join(OUT_OF_CROP_POLICIES)}, got {d.out_of_crop!r}")
-    for k, ok in (('non_finite', ('drop', 'error')), ('normals', ('corrected', 'reference')), ('prior_shift', ('none', 'semantickitti'))):
+    for k, ok in (('non_finite', ('drop', 'error')), ('normals', ('corrected', 'reference')), ('prior_shift', PRIOR_SHIFTS)):
         if d[k] not in ok: raise ConfigError(f"{src}: dataset_params.{k}: expected {'|'.join(ok)}, got {d[k]!r}")
     for name in ('train_data_loader', 'val_data_loader'):
         l = d.get(name)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from omegaconf import OmegaConf
-from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, ConfigError, config_argparser, config_from_args, existing_file
+from .config import load_config, repo_root, OUT_OF_CROP_POLICIES, PRIOR_SHIFTS, ConfigError, config_argparser, config_from_args, existing_file
 from .labels import LabelMap, SEMKITTI_CLASS_POINTS
 from .data import read_label, read_bin, SemKITTIReader
 from . import data_builder
@@ -25,9 +25,8 @@ from .distributed import (init_distributed, orderly_exit, launch, find_free_port
                                   get_rank, get_world_size, is_main_process)
 
 # %% auto #0
-__all__ = ['PRIOR_SHIFTS', 'tta_predictions', 'fill_out_of_crop', 'prior_bias', 'train_class_counts', 'prior_shift_bias',
-           'load_model', 'checkpoint_for', 'split_loader', 'evaluate', 'sharded_worker', 'run_sharded',
-           'add_process_options', 'main']
+__all__ = ['tta_predictions', 'fill_out_of_crop', 'prior_bias', 'train_class_counts', 'prior_shift_bias', 'load_model',
+           'checkpoint_for', 'split_loader', 'evaluate', 'sharded_worker', 'run_sharded', 'add_process_options', 'main']
 
 # %% ../nbs/17_evaluate.ipynb #65e2bd78
 def _vote_result(v, c: torch.Tensor) -> tuple:
@@ -117,8 +116,6 @@ def fill_out_of_crop(xyz,  # [N, >=3] coordinates of ONE scan (numpy or torch; o
     return out
 
 # %% ../nbs/17_evaluate.ipynb #9cdddbbf
-PRIOR_SHIFTS = ('none', 'semantickitti')   # values of `dataset_params.prior_shift`
-
 def prior_bias(source_counts, # [C] points per class in the training data
                target_counts, # [C] points per class in the target data
                ignore_index: int = 0, # left alone, as every class with no source or no target point
@@ -181,7 +178,7 @@ def split_loader(configs, # the whole config; only `dataset_params.val_data_load
     return data_builder.build(dp, hyp)[1]
 
 def evaluate(configs, checkpoint, device=None, show=True) -> dict:
-    "TTA evaluation of the val split under `dataset_params.out_of_crop` (and `prior_shift`) (this rank's scans, summed over ranks): confusion, per-class IoU, mIoU; also the mIoU under 'zero' and how many points had no vote."
+    "TTA evaluation of the val split under `dataset_params.out_of_crop` and `prior_shift` (this rank's scans, summed over ranks): confusion, per-class IoU, mIoU; also the mIoU under 'zero' and how many points had no vote."
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     lm = LabelMap.from_yaml(configs['dataset_params'].get('label_mapping') or None)
     val_loader = split_loader(configs)
@@ -290,7 +287,7 @@ def main(argv=None) -> dict:
     cmp = '' if r['out_of_crop_policy'] == 'zero' else f" ({100*r['miou_zero']:.2f} with 'zero', the reference's 0)"
     print(f"val mIoU {100*r['miou']:.2f} with out_of_crop={r['out_of_crop_policy']!r}{cmp} over {r['scans']} scans, "
           f"{r['points']} points ({r['out_of_crop']} with no vote: outside the crop), "
-          f"num_vote {cfg.dataset_params.num_vote}, {r.get('processes', 1)} process(es), {time.time()-t0:.1f}s")
+          f"num_vote {cfg.dataset_params.num_vote}, prior_shift {r['prior_shift']!r}, {r.get('processes', 1)} process(es), {time.time()-t0:.1f}s")
     return r
 
 # %% ../nbs/17_evaluate.ipynb #13691fd5
